@@ -1,0 +1,71 @@
+// The connection interface every transport implements (local now, ssh next).
+// A connection only runs shell scripts and streams bytes; file operations (stat, read,
+// atomic write) are built once on top of exec in host-ops.ts, so every transport
+// behaves the same and needs nothing on the target but a POSIX shell.
+
+export interface BecomeOptions {
+  /** sudo (default) or su. */
+  method: 'sudo' | 'su';
+  /** Target user, default root. */
+  user: string;
+  /** Password for sudo/su; sent on stdin, never on a command line. */
+  password?: string;
+  /** Extra flags for the become method. */
+  flags?: string;
+}
+
+export interface ExecOptions {
+  /** Bytes written to the command's stdin, then stdin is closed. */
+  stdin?: string | Buffer;
+  /** Extra environment for the command (exported inside the script, so it survives become). */
+  env?: Record<string, string>;
+  /** Working directory; the script fails with rc 1 if it does not exist. */
+  cwd?: string;
+  become?: BecomeOptions;
+  /** Kill the command and reject with a timeout error after this many ms. */
+  timeoutMs?: number;
+}
+
+export interface ExecResult {
+  rc: number;
+  stdout: string;
+  stderr: string;
+}
+
+export interface Connection {
+  /** The inventory host name this connection serves. */
+  readonly host: string;
+  /** Transport name: 'local', 'ssh'. */
+  readonly transport: string;
+  /** Connect (idempotent); rejects with an UnreachableError. */
+  connect(): Promise<void>;
+  /**
+   * Run a POSIX shell script (`sh -c script`) on the target.
+   * A non-zero exit is not an error: it is returned in rc.
+   */
+  exec(script: string, opts?: ExecOptions): Promise<ExecResult>;
+  /** Close the connection; safe to call twice. */
+  close(): Promise<void>;
+}
+
+/** The host could not be reached, or the connection was lost. Counts as UNREACHABLE. */
+export class UnreachableError extends Error {
+  constructor(
+    message: string,
+    readonly host: string,
+  ) {
+    super(message);
+    this.name = 'UnreachableError';
+  }
+}
+
+/** A command ran longer than its timeout. Counts as a task failure. */
+export class CommandTimeoutError extends Error {
+  constructor(
+    message: string,
+    readonly timeoutMs: number,
+  ) {
+    super(message);
+    this.name = 'CommandTimeoutError';
+  }
+}
