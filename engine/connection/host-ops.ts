@@ -1,0 +1,480 @@
+// File operations on a host, built once on Connection.exec so every transport gets them and
+// the target needs only a POSIX shell and coreutils. Each operation is ONE exec round trip:
+// probes are batched into one script that prints key=value records, writes carry their data
+// on stdin. Every path is quoted with shQuote; nothing a user wrote is ever run as code
+// except the `validate:` command, which is split into words like Ansible does.
+import { createHash } from 'node:crypto';
+import { posix } from 'node:path';
+import type { BecomeOptions, Connection, ExecOptions, ExecResult } from './types.js';
+import { shQuote, shlexSplit } from './shell.js';
+
+export type FileType = 'file' | 'directory' | 'link' | 'other';
+
+export interface FileStat {
+  path: string;
+  exists: boolean;
+  /** 'absent' when the path does not exist (a dangling link followed is absent too). */
+  type: FileType | 'absent';
+  /** For type 'other': chr, blk, fifo, sock. */
+  special?: 'chr' | 'blk' | 'fifo' | 'sock';
+  /** Permission bits including suid/sgid/sticky, e.g. 0o644. */
+  mode: number;
+  owner: string;
+  group: string;
+  uid: number;
+  gid: number;
+  size: number;
+  /** Seconds since the epoch, with fractions where the target's stat gives them. */
+  mtime: number;
+  atime: number;
+  ctime: number;
+  inode: number;
+  dev: number;
+  nlink: number;
+  /** What a symlink points to, as written (set whenever the path is a symlink, followed or not). */
+  linkTarget?: string;
+  /** The canonical path the link resolves to. */
+  linkSource?: string;
+  /** Hex digest of a regular file's content when asked for. */
+  checksum?: string;
+  /** The content of a regular file when asked for and not larger than the limit. */
+  content?: Buffer;
+  /** Access for the (become) user running the probe. */
+  readable: boolean;
+  writeable: boolean;
+  executable: boolean;
+}
+
+/** Digest tools every coreutils has (`${name}sum`). */
+export type ChecksumAlgorithm = 'md5' | 'sha1' | 'sha224' | 'sha256' | 'sha384' | 'sha512';
+
+export interface StatOptions {
+  /** Follow a symlink to what it points to (default false: describe the link). */
+  follow?: boolean;
+  checksum?: ChecksumAlgorithm | false;
+  /** Also read the content of a regular file up to this many bytes (for diffs). */
+  contentUpTo?: number;
+}
+
+export interface FileAttributes {
+  /** A numeric mode or anything chmod accepts; numbers are applied as octal. */
+  mode?: number;
+  owner?: string;
+  group?: string;
+}
+
+export interface WriteOptions extends FileAttributes {
+  /** A command with %s for the temporary file; a non-zero exit keeps the old file. */
+  validate?: string;
+  /** Keep the old file as `path.PID.YYYY-MM-DD@HH:MM:SS~`. */
+  backup?: boolean;
+}
+
+export interface WriteResult {
+  backupFile?: string;
+  /** The destination as written (mode, owner, size...). */
+  stat: FileStat;
+  /** sha1 of the written content. */
+  checksum: string;
+}
+
+/** An operation on the host failed; the message says what and includes the host's stderr. */
+export class HostOpError extends Error {
+  constructor(
+    message: string,
+    readonly rc: number,
+    readonly stdout = '',
+    readonly stderr = '',
+  ) {
+    super(message);
+    this.name = 'HostOpError';
+  }
+}
+
+/** `validate:` rejected the new content; the old file was left in place. */
+export class ValidateError extends HostOpError {
+  constructor(rc: number, stdout: string, stderr: string) {
+    super('failed to validate', rc, stdout, stderr);
+    this.name = 'ValidateError';
+  }
+}
+
+const RECORD = '@@tsplay-record';
+
+// One shell function per probe; `$1` path, `$2` follow (1/0), `$3` checksum tool or '',
+// `$4` content limit or ''. Everything that may hold odd bytes (link targets, content)
+// travels base64-encoded so the record stays line-oriented.
+const STAT_FUNCTION = `tsplay_stat() {
+  printf '%s\\n' '${RECORD}'
+  p=$1
+  if [ "$2" = 1 ]; then
+    [ -e "$p" ] || { printf 'exists=0\\n'; return 0; }
+    set -- "$1" "$2" "$3" "$4" -L
+  else
+    [ -e "$p" ] || [ -L "$p" ] || { printf 'exists=0\\n'; return 0; }
+    set -- "$1" "$2" "$3" "$4"
+  fi
+  stat $5 -c 'st=%f %u %g %s %.9X %.9Y %.9Z %i %d %h
+owner=%U
+group=%G' -- "$p" 2>/dev/null || stat $5 -c 'st=%f %u %g %s %X %Y %Z %i %d %h
+owner=%U
+group=%G' -- "$p" || { printf 'error=stat\\n'; return 0; }
+  a=; [ -r "$p" ] && a=r; [ -w "$p" ] && a="\${a}w"; [ -x "$p" ] && a="\${a}x"
+  printf 'access=%s\\n' "$a"
+  if [ -L "$p" ]; then
+    printf 'link=%s\\n' "$(readlink -- "$p" | base64 | tr -d '\\n')"
+    printf 'source=%s\\n' "$(readlink -f -- "$p" | base64 | tr -d '\\n')"
+  fi
+  if [ -f "$p" ] && { [ -n "$5" ] || [ ! -L "$p" ]; }; then
+    if [ -n "$3" ] && [ -r "$p" ]; then printf 'checksum=%s\\n' "$("$3" < "$p" | cut -d' ' -f1)"; fi
+    if [ -n "$4" ] && [ -r "$p" ] && [ "$(stat -L -c %s -- "$p")" -le "$4" ]; then
+      printf 'content=%s\\n' "$(base64 < "$p" | tr -d '\\n')"
+    fi
+  fi
+}`;
+
+/** A path to probe with its own follow setting (probe's opts.follow is the default). */
+export interface ProbeTarget {
+  path: string;
+  follow: boolean;
+}
+
+export interface HostOpsOptions {
+  become?: BecomeOptions;
+  timeoutMs?: number;
+  env?: Record<string, string>;
+}
+
+export class HostOps {
+  constructor(
+    readonly conn: Connection,
+    readonly opts: HostOpsOptions = {},
+  ) {}
+
+  /** Run a script with this host's become, timeout and environment. */
+  run(script: string, extra: ExecOptions = {}): Promise<ExecResult> {
+    const env = this.opts.env || extra.env ? { ...this.opts.env, ...extra.env } : undefined;
+    return this.conn.exec(script, {
+      ...extra,
+      ...(env ? { env } : {}),
+      ...(this.opts.become && !extra.become ? { become: this.opts.become } : {}),
+      ...(this.opts.timeoutMs !== undefined && extra.timeoutMs === undefined ? { timeoutMs: this.opts.timeoutMs } : {}),
+    });
+  }
+
+  async stat(path: string, opts: StatOptions = {}): Promise<FileStat> {
+    const [one] = await this.statMany([path], opts);
+    return one!;
+  }
+
+  /** Stat several paths in one round trip (e.g. every file of a directory copy). */
+  async statMany(paths: readonly string[], opts: StatOptions = {}): Promise<FileStat[]> {
+    return (await this.probe(paths, opts)).stats;
+  }
+
+  /** statMany plus the host's umask (the mode new files and folders get), in one round trip. */
+  async probe(paths: ReadonlyArray<string | ProbeTarget>, opts: StatOptions = {}): Promise<{ stats: FileStat[]; umask: number }> {
+    const tool = opts.checksum ? `${opts.checksum}sum` : "''";
+    const limit = opts.contentUpTo !== undefined ? String(opts.contentUpTo) : "''";
+    const targets = paths.map((p) => (typeof p === 'string' ? { path: p, follow: opts.follow ?? false } : p));
+    const calls = targets.map((t) => `tsplay_stat ${shQuote(t.path)} ${t.follow ? 1 : 0} ${tool} ${limit}`);
+    const res = await this.run(`${STAT_FUNCTION}\nprintf 'umask=%s\\n' "$(umask)"\n${calls.join('\n')}\n`);
+    const parts = res.stdout.split(`${RECORD}\n`);
+    const umask = /^umask=([0-7]+)$/m.exec(parts[0] ?? '');
+    const records = parts.slice(1);
+    if (!umask || records.length !== paths.length) {
+      throw new HostOpError(`stat failed: ${res.stderr.trim() || `rc ${res.rc}`}`, res.rc, res.stdout, res.stderr);
+    }
+    return { stats: records.map((text, i) => parseStatRecord(targets[i]!.path, text, res.stderr)), umask: parseInt(umask[1]!, 8) };
+  }
+
+  /** The host's umask, for the mode a new file or directory will get. */
+  async umask(): Promise<number> {
+    const res = await this.run('umask');
+    return parseInt(res.stdout.trim(), 8);
+  }
+
+  /** A file's bytes, or null when it does not exist. Binary-safe. */
+  async readFile(path: string): Promise<Buffer | null> {
+    const p = shQuote(path);
+    const res = await this.run(`[ -e ${p} ] || [ -L ${p} ] || exit 3\nbase64 < ${p}`);
+    if (res.rc === 3) return null;
+    if (res.rc !== 0) throw new HostOpError(`could not read ${path}: ${res.stderr.trim()}`, res.rc, '', res.stderr);
+    return Buffer.from(res.stdout.replace(/\s+/g, ''), 'base64');
+  }
+
+  /**
+   * Replace `path` atomically with `data`: temp file in the same folder, fsync, owner and
+   * mode (the old file's unless given; a new file gets 0666 & ~umask like Ansible), optional
+   * validate and backup, then rename. A trap removes the temp file on every exit path.
+   */
+  async writeFileAtomic(path: string, data: Buffer, opts: WriteOptions = {}): Promise<WriteResult> {
+    const result = await this.replaceFile(path, { kind: 'stdin', data }, opts);
+    return { ...result, checksum: createHash('sha1').update(data).digest('hex') };
+  }
+
+  /** Like writeFileAtomic, but the content is a file already on the host (remote_src). */
+  async copyFileOnHost(src: string, path: string, opts: WriteOptions = {}): Promise<Omit<WriteResult, 'checksum'>> {
+    return this.replaceFile(path, { kind: 'host', src }, opts);
+  }
+
+  private async replaceFile(
+    path: string,
+    source: { kind: 'stdin'; data: Buffer } | { kind: 'host'; src: string },
+    opts: WriteOptions,
+  ): Promise<Omit<WriteResult, 'checksum'>> {
+    const dest = shQuote(path);
+    const dir = shQuote(posix.dirname(path));
+    const lines = [
+      STAT_FUNCTION,
+      `dest=${dest}`,
+      // the temp name starts with a dot so globs like *.conf in the folder do not see it
+      `tmp=$(mktemp ${dir}/.tsplay-tmp.XXXXXXXXXX) || exit 70`,
+      `trap 'rm -f -- "$tmp"' EXIT`,
+      `trap 'exit 129' HUP; trap 'exit 130' INT; trap 'exit 143' TERM`,
+      source.kind === 'stdin' ? `cat > "$tmp" || exit 71` : `cat -- ${shQuote(source.src)} > "$tmp" || exit 71`,
+      `sync -- "$tmp" 2>/dev/null || sync`,
+      // keep the old owner (ignored when we may not, as Ansible does), then apply the asked ones
+      `if [ -e "$dest" ]; then set -- $(stat -L -c '%a %u %g' -- "$dest"); chown "$2:$3" "$tmp" 2>/dev/null; old_mode=$1; else old_mode=; fi`,
+    ];
+    if (opts.owner !== undefined) lines.push(`chown -- ${shQuote(opts.owner)} "$tmp" || exit 72`);
+    if (opts.group !== undefined) lines.push(`chgrp -- ${shQuote(opts.group)} "$tmp" || exit 73`);
+    // chmod after chown: chown clears the suid/sgid bits
+    if (opts.mode !== undefined) lines.push(`chmod ${octal(opts.mode)} "$tmp" || exit 77`);
+    else lines.push(`if [ -n "$old_mode" ]; then chmod "$old_mode" "$tmp"; else chmod "$(printf '%o' $(( 0666 & ~0$(umask) )))" "$tmp"; fi || exit 77`);
+    if (opts.validate !== undefined) {
+      lines.push(`printf '%s\\n' '@@validate'`, `${validateCommand(opts.validate)}`, `vrc=$?`, `[ "$vrc" -eq 0 ] || { printf '\\n@@validate-rc=%s\\n' "$vrc"; exit 75; }`);
+    }
+    if (opts.backup) {
+      lines.push(
+        `if [ -e "$dest" ]; then bk="$dest.$$.$(date +%Y-%m-%d@%H:%M:%S)~"; cp -p -- "$dest" "$bk" || exit 74; printf '@@backup=%s\\n' "$(printf '%s' "$bk" | base64 | tr -d '\\n')"; fi`,
+      );
+    }
+    lines.push(`mv -f -- "$tmp" "$dest" || exit 76`, `printf '%s\\n' '@@final'`, `tsplay_stat "$dest" 0 '' ''`);
+
+    const res = await this.run(lines.join('\n') + '\n', source.kind === 'stdin' ? { stdin: source.data } : {});
+    if (res.rc === 75) {
+      const out = res.stdout.slice(res.stdout.indexOf('@@validate\n') + '@@validate\n'.length);
+      const match = /\n@@validate-rc=(\d+)\n$/.exec(out);
+      throw new ValidateError(match ? Number(match[1]) : 1, match ? out.slice(0, match.index) : out, res.stderr);
+    }
+    if (res.rc !== 0) throw new HostOpError(writeFailure(res.rc, path, res.stderr), res.rc, res.stdout, res.stderr);
+    const backup = /^@@backup=(.*)$/m.exec(res.stdout);
+    const final = res.stdout.split('@@final\n')[1] ?? '';
+    const stat = parseStatRecord(path, final.split(`${RECORD}\n`)[1] ?? '', res.stderr);
+    return { stat, ...(backup ? { backupFile: Buffer.from(backup[1]!, 'base64').toString('utf8') } : {}) };
+  }
+
+  /** Create each folder in order (parents first) and give each the attributes. */
+  async mkdirs(paths: readonly string[], attrs: FileAttributes = {}): Promise<void> {
+    if (paths.length === 0) return;
+    const lines = ['set -e'];
+    for (const p of paths) {
+      lines.push(`[ -d ${shQuote(p)} ] || mkdir -- ${shQuote(p)}`);
+      lines.push(...attributeCommands(p, attrs, true));
+    }
+    await this.mustRun(lines.join('\n'), `could not create directory ${paths[paths.length - 1]}`);
+  }
+
+  /** Remove a path; a folder only with recursive (rm -rf). Absent is fine. */
+  async remove(path: string, recursive = false): Promise<void> {
+    await this.mustRun(`rm -f${recursive ? 'r' : ''} -- ${shQuote(path)}`, `could not remove ${path}`);
+  }
+
+  /** chown/chgrp/chmod as needed in one round trip. follow=false changes a link itself. */
+  async setAttributes(path: string, attrs: FileAttributes, opts: { follow?: boolean; recurse?: boolean } = {}): Promise<void> {
+    const lines = ['set -e', ...attributeCommands(path, attrs, opts.follow ?? true, opts.recurse ?? false)];
+    if (lines.length === 1) return;
+    await this.mustRun(lines.join('\n'), `could not set attributes of ${path}`);
+  }
+
+  /** Many chmods in one round trip (recursive mode changes). */
+  async chmodMany(entries: ReadonlyArray<{ path: string; mode: number }>): Promise<void> {
+    if (entries.length === 0) return;
+    const lines = ['set -e', ...entries.map((e) => `chmod ${octal(e.mode)} -- ${shQuote(e.path)}`)];
+    await this.mustRun(lines.join('\n'), 'chmod failed');
+  }
+
+  async chmod(path: string, mode: number): Promise<void> {
+    await this.setAttributes(path, { mode });
+  }
+
+  async chown(path: string, owner: string): Promise<void> {
+    await this.setAttributes(path, { owner });
+  }
+
+  async chgrp(path: string, group: string): Promise<void> {
+    await this.setAttributes(path, { group });
+  }
+
+  /** Point `path` at `target` (replacing a link or file already there). */
+  async symlink(target: string, path: string): Promise<void> {
+    await this.mustRun(`ln -sfn -- ${shQuote(target)} ${shQuote(path)}`, `could not create symlink ${path}`);
+  }
+
+  async hardlink(target: string, path: string): Promise<void> {
+    await this.mustRun(`ln -f -- ${shQuote(target)} ${shQuote(path)}`, `could not create hard link ${path}`);
+  }
+
+  /**
+   * Create the file if missing and set its times. A time is 'now', 'preserve' (leave it),
+   * or a touch -t stamp (CCYYMMDDhhmm.SS, the host's local time).
+   */
+  async touch(path: string, times: { mtime?: string; atime?: string; create?: boolean } = {}): Promise<void> {
+    const p = shQuote(path);
+    const lines = ['set -e'];
+    if (times.create !== false) lines.push(`[ -e ${p} ] || [ -L ${p} ] || : > ${p}`);
+    for (const [flag, value] of [['-m', times.mtime ?? 'now'], ['-a', times.atime ?? 'now']] as const) {
+      if (value === 'preserve') continue;
+      lines.push(value === 'now' ? `touch -c ${flag} -- ${p}` : `touch -c ${flag} -t ${shQuote(value)} -- ${p}`);
+    }
+    await this.mustRun(lines.join('\n'), `could not touch ${path}`);
+  }
+
+  /** Seconds since the epoch for touch -t stamps, read on the host (its time zone). */
+  async stampsToEpoch(stamps: readonly string[]): Promise<number[]> {
+    if (stamps.length === 0) return [];
+    const lines = stamps.map((s) => {
+      const m = /^(\d{4})(\d\d)(\d\d)(\d\d)(\d\d)(?:\.(\d\d))?$/.exec(s);
+      if (!m) throw new HostOpError(`invalid time stamp ${s}`, 1);
+      return `date -d ${shQuote(`${m[1]}-${m[2]}-${m[3]} ${m[4]}:${m[5]}:${m[6] ?? '00'}`)} +%s`;
+    });
+    const res = await this.mustRun(['set -e', ...lines].join('\n'), 'could not convert time stamps');
+    return res.stdout.trim().split('\n').map(Number);
+  }
+
+  /**
+   * Everything below a folder (not the folder itself) with its type, mode and owner, in one
+   * round trip; for recursive attribute changes.
+   */
+  async listTree(path: string): Promise<FileStat[]> {
+    const res = await this.mustRun(
+      `${STAT_FUNCTION}\nfind ${shQuote(path)} -mindepth 1 -exec sh -c 'for f do printf "%s\\n" "$(printf "%s" "$f" | base64 | tr -d "\\n")"; done' sh {} + | while IFS= read -r b; do p=$(printf '%s' "$b" | base64 -d; printf x); tsplay_stat "\${p%x}" 0 '' ''; printf 'name=%s\\n' "$b"; done`,
+      `could not list ${path}`,
+    );
+    return res.stdout
+      .split(`${RECORD}\n`)
+      .slice(1)
+      .map((text) => {
+        const name = /^name=(.*)$/m.exec(text)?.[1] ?? '';
+        return parseStatRecord(Buffer.from(name, 'base64').toString('utf8'), text, res.stderr);
+      });
+  }
+
+  /** Names in a folder (not recursive), hidden ones included. */
+  async listDir(path: string): Promise<string[]> {
+    const res = await this.mustRun(
+      `cd -- ${shQuote(path)} || exit 1\nfor f in * .[!.]* ..?*; do [ -e "$f" ] || [ -L "$f" ] || continue; printf '%s' "$f" | base64 | tr -d '\\n'; printf '\\n'; done`,
+      `could not list ${path}`,
+    );
+    return res.stdout.split('\n').filter(Boolean).map((b) => Buffer.from(b, 'base64').toString('utf8')).sort();
+  }
+
+  private async mustRun(script: string, what: string): Promise<ExecResult> {
+    const res = await this.run(script);
+    if (res.rc !== 0) throw new HostOpError(`${what}: ${res.stderr.trim() || `rc ${res.rc}`}`, res.rc, res.stdout, res.stderr);
+    return res;
+  }
+}
+
+function octal(mode: number): string {
+  return (mode & 0o7777).toString(8).padStart(4, '0');
+}
+
+function attributeCommands(path: string, attrs: FileAttributes, follow: boolean, recurse = false): string[] {
+  const p = shQuote(path);
+  const r = recurse ? '-R ' : '';
+  const h = follow ? '' : '-h ';
+  const out: string[] = [];
+  if (attrs.owner !== undefined) out.push(`chown ${r}${h}-- ${shQuote(attrs.owner)} ${p}`);
+  if (attrs.group !== undefined) out.push(`chgrp ${r}${h}-- ${shQuote(attrs.group)} ${p}`);
+  // Linux cannot chmod a link itself; leave links alone unless following them.
+  if (attrs.mode !== undefined) out.push(follow ? `chmod ${r}${octal(attrs.mode)} -- ${p}` : `[ -L ${p} ] || chmod ${r}${octal(attrs.mode)} -- ${p}`);
+  return out;
+}
+
+/** The validate command as shell words: split like Ansible (no shell), %s → the temp file. */
+function validateCommand(validate: string): string {
+  const words = shlexSplit(validate);
+  return words.map((w) => w.split('%s').map((part) => (part === '' ? '' : shQuote(part))).join('"$tmp"')).join(' ');
+}
+
+function writeFailure(rc: number, path: string, stderr: string): string {
+  const detail = stderr.trim();
+  const what: Record<number, string> = {
+    70: `could not create a temporary file next to ${path}`,
+    71: `could not write the temporary file for ${path}`,
+    72: 'chown failed',
+    73: 'chgrp failed',
+    74: `could not back up ${path}`,
+    76: `could not move the new file into place at ${path}`,
+    77: 'chmod failed',
+  };
+  return `${what[rc] ?? `writing ${path} failed (rc ${rc})`}${detail ? `: ${detail}` : ''}`;
+}
+
+const TYPE_BITS: Record<number, { type: FileType; special?: FileStat['special'] }> = {
+  0o100000: { type: 'file' },
+  0o040000: { type: 'directory' },
+  0o120000: { type: 'link' },
+  0o020000: { type: 'other', special: 'chr' },
+  0o060000: { type: 'other', special: 'blk' },
+  0o010000: { type: 'other', special: 'fifo' },
+  0o140000: { type: 'other', special: 'sock' },
+};
+
+function absentStat(path: string): FileStat {
+  return {
+    path, exists: false, type: 'absent', mode: 0, owner: '', group: '', uid: -1, gid: -1, size: 0,
+    mtime: 0, atime: 0, ctime: 0, inode: 0, dev: 0, nlink: 0, readable: false, writeable: false, executable: false,
+  };
+}
+
+function parseStatRecord(path: string, text: string, stderr: string): FileStat {
+  const fields = new Map<string, string>();
+  for (const line of text.split('\n')) {
+    const eq = line.indexOf('=');
+    if (eq > 0) fields.set(line.slice(0, eq), line.slice(eq + 1));
+  }
+  if (fields.get('exists') === '0') return absentStat(path);
+  const st = fields.get('st');
+  if (!st) throw new HostOpError(`could not stat ${path}: ${stderr.trim()}`, 1, text, stderr);
+  const [rawHex, uid, gid, size, atime, mtime, ctime, inode, dev, nlink] = st.split(' ');
+  const raw = parseInt(rawHex!, 16);
+  const kind = TYPE_BITS[raw & 0o170000] ?? { type: 'other' as const };
+  const access = fields.get('access') ?? '';
+  const decode = (key: string): string | undefined => {
+    const v = fields.get(key);
+    return v === undefined ? undefined : Buffer.from(v, 'base64').toString('utf8').replace(/\n$/, '');
+  };
+  const stat: FileStat = {
+    path,
+    exists: true,
+    type: kind.type,
+    mode: raw & 0o7777,
+    owner: fields.get('owner') ?? '',
+    group: fields.get('group') ?? '',
+    uid: Number(uid),
+    gid: Number(gid),
+    size: Number(size),
+    atime: Number(atime),
+    mtime: Number(mtime),
+    ctime: Number(ctime),
+    inode: Number(inode),
+    dev: Number(dev),
+    nlink: Number(nlink),
+    readable: access.includes('r'),
+    writeable: access.includes('w'),
+    executable: access.includes('x'),
+  };
+  if (kind.special) stat.special = kind.special;
+  const link = decode('link');
+  if (link !== undefined) stat.linkTarget = link;
+  const source = decode('source');
+  if (source !== undefined) stat.linkSource = source;
+  const checksum = fields.get('checksum');
+  if (checksum) stat.checksum = checksum;
+  const content = fields.get('content');
+  if (content !== undefined) stat.content = Buffer.from(content, 'base64');
+  return stat;
+}

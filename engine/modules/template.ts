@@ -1,0 +1,82 @@
+// template: render a controller template with the task's variables and put the text at dest,
+// exactly as copy does with content (same comparison, diff, atomic write, validate, backup).
+import { readFileSync, statSync } from 'node:fs';
+import { posix } from 'node:path';
+import { defineModule, type ModuleContext, type ModuleResult } from './types.js';
+import { MODE_SCHEMA, type ModeSpec } from './mode.js';
+import { checkDestDir, ensureFileContent, guarded, MAX_DIFF_BYTES } from './file-write.js';
+import { findControllerSource, notFoundMessage } from './source-path.js';
+
+export interface TemplateArgs {
+  src: string;
+  dest: string;
+  mode?: ModeSpec;
+  owner?: string;
+  group?: string;
+  backup?: boolean;
+  validate?: string;
+  force?: boolean;
+  follow?: boolean;
+  newline_sequence?: '\n' | '\r' | '\r\n';
+}
+
+export default defineModule<TemplateArgs>({
+  name: 'template',
+  aliases: ['ansible.builtin.template', 'ansible.legacy.template'],
+  schema: {
+    type: 'object',
+    additionalProperties: false,
+    required: ['src', 'dest'],
+    properties: {
+      src: { type: 'string', minLength: 1 },
+      dest: { type: 'string', minLength: 1 },
+      mode: MODE_SCHEMA,
+      owner: { type: 'string' },
+      group: { type: 'string' },
+      backup: { type: 'boolean' },
+      validate: { type: 'string', pattern: '%s' },
+      force: { type: 'boolean' },
+      follow: { type: 'boolean' },
+      newline_sequence: { enum: ['\n', '\r', '\r\n', '\\n', '\\r', '\\r\\n'] },
+    },
+  },
+  run: (args, ctx) => guarded(() => runTemplate(args, ctx)),
+});
+
+async function runTemplate(args: TemplateArgs, ctx: ModuleContext): Promise<ModuleResult> {
+  const lookup = findControllerSource(ctx, args.src, 'templates');
+  if (!lookup.found) return { changed: false, failed: true, msg: notFoundMessage(args.src, lookup.searched) };
+  const text = ctx.renderTemplate(readFileSync(lookup.found, 'utf8'), lookup.found);
+  const newline = (args.newline_sequence ?? '\n').replace(/\\r/g, '\r').replace(/\\n/g, '\n');
+  const rendered = newline === '\n' ? text : text.replace(/\r\n|\r|\n/g, newline);
+  const content = Buffer.from(rendered, 'utf8');
+
+  const name = posix.basename(lookup.found).replace(/\.(j2|hbs)$/, '');
+  const inside = posix.join(args.dest, name);
+  const { stats, umask } = await ctx.ops.probe([args.dest, inside, posix.dirname(args.dest)], {
+    follow: true,
+    checksum: 'sha1',
+    ...(ctx.diff ? { contentUpTo: MAX_DIFF_BYTES } : {}),
+  });
+  const intoDir = stats[0]!.type === 'directory';
+  const dest = intoDir ? inside : args.dest;
+  if (!intoDir) {
+    const missingDir = checkDestDir(stats[2]!, ctx.check);
+    if (missingDir) return missingDir;
+  }
+  return ensureFileContent(ctx, {
+    dest,
+    content,
+    src: lookup.found,
+    srcLabel: lookup.found,
+    stat: intoDir ? stats[1]! : stats[0]!,
+    umask,
+    ...(args.mode !== undefined ? { mode: args.mode === 'preserve' ? statSync(lookup.found).mode & 0o7777 : args.mode } : {}),
+    ...(args.owner !== undefined ? { owner: args.owner } : {}),
+    ...(args.group !== undefined ? { group: args.group } : {}),
+    ...(args.backup !== undefined ? { backup: args.backup } : {}),
+    ...(args.validate !== undefined ? { validate: args.validate } : {}),
+    ...(args.force !== undefined ? { force: args.force } : {}),
+    ...(args.follow !== undefined ? { follow: args.follow } : {}),
+  });
+}
