@@ -36,6 +36,7 @@ export type ErrorCode =
   | 'INCLUDE_LOOP'
   | 'CLI_OPTION'
   | 'CONNECTION'
+  | 'LAB'
   | 'INTERRUPTED'
   | 'INTERNAL';
 

@@ -287,7 +287,8 @@ async function planFile(args: FileArgs, path: string, ctx: ModuleContext): Promi
         if (prev === 'link') src = lstat.linkTarget!;
         else fail('src is required for creating new symlinks', path);
       }
-      if (!force && !(srcStat?.exists ?? true)) {
+      // in check mode a missing src is taken as one an earlier task of the play creates
+      if (!force && !ctx.check && !(srcStat?.exists ?? true)) {
         fail(`src file does not exist, use "force=yes" if you really want to create the link: ${linkSrc}`, path);
       }
       if (prev === 'directory') {

@@ -174,6 +174,10 @@ export class AnsibleLineFormatter {
     const verbose = isVerboseResult(result, this.verbosity);
     const dump = () => dumpResult(result, this.verbosity);
     const { colors } = this;
+    if (e.status === 'ok' && typeof result.included === 'string') {
+      // include_tasks: Ansible's "included: FILE for HOST", in the skip colour
+      return colors.skip(`included: ${result.included} for ${e.host}${hasItem ? ` => (item=${e.item})` : ''}`);
+    }
     switch (e.status) {
       case 'ok':
       case 'changed': {

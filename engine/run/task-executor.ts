@@ -1,0 +1,451 @@
+// Runs one task on one host: conditions, loops, the module call with its connection and
+// become settings, until/retries, failed_when/changed_when, register and notify. Emits
+// the host-result events; returns the outcome for the walker (blocks, rescue, stats).
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { TaskNode, Conditional } from '../load/model.js';
+import { locate, locatePath } from '../load/positions.js';
+import { TsplayError, type SourcePos } from '../errors.js';
+import type { ModuleContext, ModuleResult, FileDiff } from '../modules/types.js';
+import type { BecomeOptions, Connection } from '../connection/types.js';
+import { UnreachableError, CommandTimeoutError } from '../connection/types.js';
+import { HostOps } from '../connection/host-ops.js';
+import type { HostStatus } from '../report/events.js';
+import type { RunContext } from './context.js';
+import { hostState } from './context.js';
+import type { PlayRuntime, InheritedKeywords } from './play-runtime.js';
+import { notify, throttleFor } from './play-runtime.js';
+import { childScope, condition, expression, template, templateText, type VarLayer } from './templar.js';
+import { expandLoop, itemLabel } from './loops.js';
+import { censorResult } from './censor.js';
+
+export interface TaskRun {
+  ctx: RunContext;
+  rt: PlayRuntime;
+  host: string;
+  task: TaskNode;
+  kw: InheritedKeywords;
+  /** `when` of the enclosing blocks and includes, evaluated before the task's own. */
+  outerWhen: Array<{ cond: Conditional; pos: SourcePos }>;
+  /** Block, include and loop-item variables, outer to inner. */
+  layers: VarLayer[];
+  /** Folder relative `src:` paths and templates/ files/ are searched from. */
+  baseDir: string;
+  /** Step identity for run_once sharing. */
+  stepKey: string;
+  /** Hosts released together for this step (linear strategy); the first runs a run_once task. */
+  group: string[];
+  handler: boolean;
+}
+
+export interface TaskOutcome {
+  status: HostStatus;
+  /** Failed, and not ignored: the walker stops this host or enters rescue. */
+  failed: boolean;
+  ignored: boolean;
+  changed: boolean;
+  result: Record<string, unknown>;
+  /** run_once: another host ran the task and reported it; this one only takes the result. */
+  silent?: boolean;
+}
+
+/** Thrown to the walker when a host cannot be reached: it leaves the play. */
+export class HostUnreachable extends Error {
+  constructor(
+    message: string,
+    readonly result: Record<string, unknown>,
+  ) {
+    super(message);
+  }
+}
+
+const LOCALHOSTS = new Set(['localhost', '127.0.0.1', '::1']);
+
+function truthy(value: unknown): boolean {
+  if (typeof value === 'string') return ['true', 'yes', 'on', '1', 'y'].includes(value.trim().toLowerCase());
+  return Boolean(value);
+}
+
+function errorMessage(err: unknown): string {
+  if (err instanceof TsplayError) {
+    return err.pos ? `${err.pos.file}:${err.pos.line}:${err.pos.col}: ${err.message}` : err.message;
+  }
+  return err instanceof Error ? err.message : String(err);
+}
+
+/** Resolve a keyword that may be templated, at the task's position. */
+function kwValue(run: TaskRun, scope: Record<string, unknown>, key: string, value: unknown): unknown {
+  if (typeof value !== 'string') return value;
+  return template(value, scope, locate(run.task.raw, key) ?? run.task.pos);
+}
+
+/**
+ * run_once: the first host of the group runs the task; the others wait for its result and
+ * take it as theirs (register, notify) without reporting it again.
+ */
+export async function executeTask(run: TaskRun): Promise<TaskOutcome> {
+  const scope = run.rt.scopes.scope(run.host, [...run.layers, { name: 'task vars', vars: run.task.kw.vars ?? {} }]);
+  let runOnce = false;
+  try {
+    runOnce = run.group.length > 1 && truthy(kwValue(run, scope, 'run_once', run.kw.run_once ?? false));
+  } catch {
+    runOnce = false; // the error shows when the task itself evaluates the keyword
+  }
+  if (!runOnce) return executeOwn(run, scope);
+  let shared = run.rt.runOnce.get(run.stepKey);
+  if (!shared) {
+    shared = deferred();
+    run.rt.runOnce.set(run.stepKey, shared);
+  }
+  if (run.group[0] !== run.host) {
+    const result = await shared.promise;
+    return finish(run, scope, { ...result, _run_once_copy: true }, false, undefined);
+  }
+  try {
+    const outcome = await executeOwn(run, scope);
+    shared.resolve(outcome.result);
+    return outcome;
+  } catch (err) {
+    shared.resolve({ failed: true, changed: false, msg: `run_once host ${run.host} could not run the task` });
+    throw err;
+  }
+}
+
+interface Deferred {
+  promise: Promise<Record<string, unknown>>;
+  resolve(result: Record<string, unknown>): void;
+}
+
+function deferred(): Deferred {
+  let resolve!: (result: Record<string, unknown>) => void;
+  const promise = new Promise<Record<string, unknown>>((r) => (resolve = r));
+  return { promise, resolve };
+}
+
+async function executeOwn(run: TaskRun, scope: Record<string, unknown>): Promise<TaskOutcome> {
+  const { task } = run;
+  let noLog = false;
+  try {
+    noLog = truthy(kwValue(run, scope, 'no_log', run.kw.no_log ?? false));
+    for (const outer of run.outerWhen) {
+      if (!condition(outer.cond, scope, outer.pos)) return skip(run, scope, outer.cond, noLog);
+    }
+    const loopSource = task.kw.loop !== undefined ? { value: task.kw.loop, lookup: undefined, key: 'loop' } : task.kw.with ? { value: task.kw.with.value, lookup: task.kw.with.lookup, key: `with_${task.kw.with.lookup}` } : undefined;
+    if (!loopSource) {
+      if (task.kw.when !== undefined && !condition(task.kw.when, scope, whenPos(task))) return skip(run, scope, task.kw.when, noLog);
+      const result = await attempt(run, scope, noLog);
+      return finish(run, scope, result, noLog, undefined);
+    }
+    const pos = locate(task.raw, loopSource.key) ?? task.pos;
+    const items = expandLoop(template(loopSource.value, scope, pos), loopSource.lookup, pos, run.baseDir);
+    return await runLoop(run, scope, items, noLog);
+  } catch (err) {
+    if (err instanceof HostUnreachable) throw err;
+    const result = { failed: true, changed: false, msg: errorMessage(err) };
+    return finish(run, scope, result, noLog, undefined);
+  }
+}
+
+function whenPos(task: TaskNode): SourcePos {
+  return locate(task.raw, 'when') ?? task.pos;
+}
+
+function skip(run: TaskRun, scope: Record<string, unknown>, cond: Conditional, noLog: boolean): TaskOutcome {
+  const result = { changed: false, skipped: true, skip_reason: 'Conditional result was False', false_condition: cond };
+  return finish(run, scope, result, noLog, undefined);
+}
+
+async function runLoop(run: TaskRun, scope: Record<string, unknown>, items: unknown[], noLog: boolean): Promise<TaskOutcome> {
+  const { task } = run;
+  const control = task.kw.loop_control ?? {};
+  const loopVar = control.loop_var ?? 'item';
+  const results: Array<Record<string, unknown>> = [];
+  for (let index = 0; index < items.length; index++) {
+    if (index > 0 && control.pause) await sleep(Number(control.pause) * 1000);
+    const item = items[index];
+    const extra: Record<string, unknown> = {
+      [loopVar]: item,
+      ansible_loop_var: loopVar,
+      ansible_loop: {
+        index: index + 1, index0: index, first: index === 0, last: index === items.length - 1, length: items.length,
+        revindex: items.length - index, revindex0: items.length - index - 1,
+        previtem: index > 0 ? items[index - 1] : undefined, nextitem: items[index + 1], allitems: items,
+      },
+    };
+    if (control.index_var) extra[control.index_var] = index;
+    const itemScope = childScope(scope, extra);
+    const label = control.label !== undefined ? String(template(control.label, itemScope, locatePath(task.raw, ['loop_control', 'label']))) : itemLabel(item);
+    let result: Record<string, unknown>;
+    try {
+      if (task.kw.when !== undefined && !condition(task.kw.when, itemScope, whenPos(task))) {
+        result = { changed: false, skipped: true, skip_reason: 'Conditional result was False' };
+      } else {
+        result = await attempt(run, itemScope, noLog);
+      }
+    } catch (err) {
+      if (err instanceof HostUnreachable) throw err;
+      result = { failed: true, changed: false, msg: errorMessage(err) };
+    }
+    result[loopVar] = item;
+    result.ansible_loop_var = loopVar;
+    if (control.index_var) result[control.index_var] = index;
+    results.push(result);
+    emitResult(run, result, noLog, label, false);
+  }
+  const anyFailed = results.some((r) => r.failed);
+  const allSkipped = results.length > 0 && results.every((r) => r.skipped);
+  const summary: Record<string, unknown> = {
+    changed: results.some((r) => r.changed),
+    msg: anyFailed ? 'One or more items failed' : 'All items completed',
+    results,
+  };
+  if (anyFailed) summary.failed = true;
+  if (allSkipped || results.length === 0) {
+    summary.skipped = true;
+    if (results.length === 0) summary.skipped_reason = 'No items in the list';
+  }
+  return finish(run, scope, summary, noLog, undefined, true);
+}
+
+/** One module call with until/retries, failed_when and changed_when applied. */
+async function attempt(run: TaskRun, scope: Record<string, unknown>, noLog: boolean): Promise<Record<string, unknown>> {
+  const { task } = run;
+  const retries = task.kw.until !== undefined ? Number(kwValue(run, scope, 'retries', task.kw.retries ?? 3)) : 0;
+  const delay = Number(kwValue(run, scope, 'delay', task.kw.delay ?? 5));
+  for (let tries = 1; ; tries++) {
+    let result = await invokeModule(run, scope, noLog);
+    result = applyResultConditions(run, scope, result);
+    if (task.kw.until === undefined) return result;
+    const bound = task.kw.register ? childScope(scope, { [task.kw.register]: result }) : childScope(scope, result);
+    const done = condition(task.kw.until, bound, locate(task.raw, 'until') ?? task.pos);
+    result.attempts = tries;
+    if (done) return result;
+    if (tries > retries) {
+      result.failed = true;
+      result.msg = result.msg ?? `Retried ${retries} times and the condition never held`;
+      return result;
+    }
+    if (run.ctx.signal.aborted) return result;
+    await sleep(delay * 1000);
+  }
+}
+
+function applyResultConditions(run: TaskRun, scope: Record<string, unknown>, result: Record<string, unknown>): Record<string, unknown> {
+  const { task } = run;
+  if (task.kw.changed_when === undefined && task.kw.failed_when === undefined) return result;
+  // failed_when/changed_when see the result under its register name, and its keys directly (rc, stdout)
+  const bound = childScope(scope, task.kw.register ? { ...result, [task.kw.register]: result } : result);
+  if (task.kw.changed_when !== undefined) {
+    result.changed = condition(task.kw.changed_when, bound, locate(task.raw, 'changed_when') ?? task.pos);
+  }
+  if (task.kw.failed_when !== undefined) {
+    const failed = condition(task.kw.failed_when, bound, locate(task.raw, 'failed_when') ?? task.pos);
+    result.failed_when_result = failed;
+    result.failed = failed;
+    if (!failed) delete result.failed;
+  }
+  return result;
+}
+
+function becomeFor(run: TaskRun, scope: Record<string, unknown>): BecomeOptions | undefined {
+  const enabled = run.kw.become !== undefined ? kwValue(run, scope, 'become', run.kw.become) : scope.ansible_become;
+  if (!truthy(enabled ?? false)) return undefined;
+  const pick = (kw: unknown, ...vars: string[]): unknown => {
+    if (kw !== undefined) return kw;
+    for (const name of vars) if (scope[name] !== undefined && scope[name] !== null) return scope[name];
+    return undefined;
+  };
+  const method = String(pick(run.kw.become_method, 'ansible_become_method') ?? 'sudo');
+  if (method !== 'sudo' && method !== 'su') throw new TsplayError('CONNECTION', `unsupported become_method '${method}' (sudo or su)`, { pos: run.task.pos });
+  const become: BecomeOptions = { method, user: String(pick(run.kw.become_user, 'ansible_become_user') ?? 'root') };
+  const password = pick(undefined, 'ansible_become_password', 'ansible_become_pass', 'become_password');
+  if (password !== undefined) become.password = String(password);
+  const flags = pick(run.kw.become_flags, 'ansible_become_flags');
+  if (flags !== undefined) become.flags = String(flags);
+  return become;
+}
+
+/** Variables a transport reads for the host it connects to (ansible_host, ansible_port, ...). */
+function connectionVars(run: TaskRun, host: string, scope: Record<string, unknown>): Record<string, unknown> {
+  let connection = run.kw.connection ?? scope.ansible_connection;
+  if (connection === undefined && LOCALHOSTS.has(host) && !run.ctx.inventory.hasHost(host)) connection = 'local';
+  const extra: Record<string, unknown> = { ansible_connection: connection ?? 'ssh' };
+  if (run.kw.remote_user !== undefined) extra.ansible_user = run.kw.remote_user;
+  return childScope(scope, extra);
+}
+
+async function invokeModule(run: TaskRun, scope: Record<string, unknown>, noLog: boolean): Promise<Record<string, unknown>> {
+  const { ctx, task } = run;
+  const mod = ctx.lookupModule(task.action);
+  if (!mod) throw new TsplayError('UNKNOWN_MODULE', `unknown module '${task.action}'`, { pos: task.pos });
+  const raw = new Set(mod.rawArgs ?? []);
+  const args: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(task.args)) {
+    const rendered = raw.has(key) ? value : template(value, scope, (p) => locatePath(task.args, [key, ...p]) ?? locate(task.raw, key) ?? task.pos);
+    if (rendered !== run.rt.omitToken) args[key] = rendered;
+  }
+  if (task.action === 'debug' && Number(args.verbosity ?? 0) > ctx.opts.verbosity) {
+    return { changed: false, skipped: true, skip_reason: 'Verbosity threshold not met.' };
+  }
+  const check = run.kw.check_mode !== undefined ? truthy(kwValue(run, scope, 'check_mode', run.kw.check_mode)) : ctx.opts.check;
+  const diff = run.kw.diff !== undefined ? truthy(kwValue(run, scope, 'diff', run.kw.diff)) : ctx.opts.diff;
+  const delegate = run.kw.delegate_to !== undefined ? String(kwValue(run, scope, 'delegate_to', run.kw.delegate_to)) : undefined;
+  const target = delegate ?? run.host;
+  const targetScope = delegate && ctx.inventory.hasHost(delegate) ? (run.rt.scopes.hostvars()[delegate] as Record<string, unknown>) : scope;
+  const environment = run.kw.environment !== undefined ? stringMap(template(run.kw.environment, scope, locate(task.raw, 'environment') ?? task.pos)) : undefined;
+  const timeoutSeconds = Number(kwValue(run, scope, 'timeout', run.kw.timeout ?? ctx.opts.timeoutSeconds ?? 0));
+  const become = becomeFor(run, scope);
+
+  let conn: Connection | undefined;
+  const getConn = (): Connection => {
+    conn ??= ctx.pool.get(target, connectionVars(run, target, targetScope));
+    return conn;
+  };
+  const abort = new AbortController();
+  const onAbort = () => abort.abort();
+  ctx.signal.addEventListener('abort', onAbort, { once: true });
+  const modCtx: ModuleContext = {
+    host: target,
+    get conn() {
+      return getConn();
+    },
+    get ops() {
+      return new HostOps(getConn(), { ...(become ? { become } : {}), ...(timeoutSeconds > 0 ? { timeoutMs: timeoutSeconds * 1000 } : {}), ...(environment ? { env: environment } : {}) });
+    },
+    ...(become ? { become } : {}),
+    check,
+    diff,
+    vars: scope,
+    taskPos: task.pos,
+    searchPaths: {
+      files: [path.join(run.baseDir, 'files'), run.baseDir],
+      templates: [path.join(run.baseDir, 'templates'), run.baseDir],
+    },
+    renderTemplate: (text, file) => templateText(text, scope, { file, line: 1, col: 1 }),
+    ...(timeoutSeconds > 0 ? { timeoutMs: timeoutSeconds * 1000 } : {}),
+    ...(environment ? { environment } : {}),
+    signal: abort.signal,
+    evaluateCondition: (cond, pos) => condition(cond, scope, pos ?? task.pos),
+    evaluateExpression: (expr, pos) => expression(expr, scope, pos ?? task.pos),
+  };
+
+  const throttle = Number(kwValue(run, scope, 'throttle', run.kw.throttle ?? 0));
+  const work = async (): Promise<ModuleResult> => {
+    if (!mod.controllerOnly) await getConn().connect();
+    const call = mod.run(args as never, modCtx);
+    if (timeoutSeconds <= 0) return call;
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        abort.abort();
+        reject(new CommandTimeoutError(`The task timed out after ${timeoutSeconds} seconds`, timeoutSeconds * 1000));
+      }, timeoutSeconds * 1000);
+    });
+    try {
+      return await Promise.race([call, timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  };
+  try {
+    const limited = () => (throttle > 0 ? throttleFor(run.rt, task.id, throttle).run(work) : work());
+    const result = mod.controllerOnly ? await work() : await ctx.forks.run(limited);
+    const out: Record<string, unknown> = { ...result, changed: Boolean(result.changed) };
+    if (!diff || noLog) delete out.diff;
+    if (result.facts && typeof result.facts === 'object') {
+      // set_fact (and later setup): facts persist on the host, above play vars
+      const state = hostState(ctx, delegate && truthy(run.kw.delegate_facts ?? false) ? delegate : run.host);
+      Object.assign(state.hostFacts, result.facts);
+      delete out.facts;
+    }
+    return out;
+  } catch (err) {
+    if (err instanceof UnreachableError) {
+      const msg = err.message;
+      throw new HostUnreachable(msg, { unreachable: true, changed: false, msg });
+    }
+    if (err instanceof CommandTimeoutError) return { failed: true, changed: false, msg: err.message };
+    throw err;
+  } finally {
+    ctx.signal.removeEventListener('abort', onAbort);
+  }
+}
+
+function stringMap(value: unknown): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (value && typeof value === 'object' && !Array.isArray(value)) {
+    for (const [k, v] of Object.entries(value)) if (v !== undefined && v !== null) out[k] = typeof v === 'string' ? v : JSON.stringify(v);
+  }
+  return out;
+}
+
+function statusOf(result: Record<string, unknown>): HostStatus {
+  if (result.unreachable) return 'unreachable';
+  if (result.failed) return 'failed';
+  if (result.skipped) return 'skipped';
+  return result.changed ? 'changed' : 'ok';
+}
+
+/** Register, notify and emit the task's final result. */
+function finish(
+  run: TaskRun,
+  scope: Record<string, unknown>,
+  result: Record<string, unknown>,
+  noLog: boolean,
+  label: string | undefined,
+  loopSummary = false,
+): TaskOutcome {
+  const { task, ctx } = run;
+  result.changed = Boolean(result.changed);
+  if (result.failed) result.failed = true;
+  else result.failed = false;
+  const status = statusOf(result);
+  let ignored = false;
+  if (status === 'failed') {
+    try {
+      ignored = truthy(kwValue(run, scope, 'ignore_errors', run.kw.ignore_errors ?? false));
+    } catch {
+      ignored = false;
+    }
+  }
+  if (task.kw.register) hostState(ctx, run.host).hostFacts[task.kw.register] = stripInternal(result);
+  if (result.changed && status !== 'failed' && run.kw.notify?.length) {
+    for (const handler of notify(run.rt, run.host, run.kw.notify)) {
+      ctx.emit({ kind: 'handler-notified', host: run.host, handler, time: Date.now() });
+    }
+  }
+  const silent = result._run_once_copy === true;
+  if (!silent) emitResult(run, result, noLog, label, loopSummary, ignored);
+  return { status, failed: status === 'failed' && !ignored, ignored, changed: Boolean(result.changed), result, ...(silent ? { silent } : {}) };
+}
+
+function stripInternal(result: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(result)) if (!k.startsWith('_')) out[k] = v;
+  return out;
+}
+
+function emitResult(run: TaskRun, result: Record<string, unknown>, noLog: boolean, label: string | undefined, loopSummary: boolean, ignored = false): void {
+  const status = statusOf(result);
+  const shown = noLog ? censorResult(result) : stripInternal(result);
+  const delegate = run.kw.delegate_to !== undefined && typeof run.kw.delegate_to === 'string' && !run.kw.delegate_to.includes('{{') ? run.kw.delegate_to : undefined;
+  const verbosity = typeof result._verbosity === 'number' ? result._verbosity : undefined;
+  // debug prints its result without -v (unless its verbosity asks for more)
+  const show = run.task.action === 'debug' && !result.skipped && (verbosity ?? 0) <= run.ctx.opts.verbosity;
+  const diffs = !noLog && Array.isArray(result.diff) ? (result.diff as FileDiff[]) : undefined;
+  run.ctx.emit({
+    kind: 'host-result',
+    taskId: run.task.id,
+    task: run.task.name,
+    host: run.host,
+    ...(delegate && delegate !== run.host ? { delegatedTo: delegate } : {}),
+    status,
+    ...(ignored ? { ignored } : {}),
+    ...(label !== undefined ? { item: noLog ? '(censored due to no_log)' : label } : {}),
+    ...(loopSummary ? { loopSummary } : {}),
+    ...(typeof shown.msg === 'string' ? { msg: shown.msg } : {}),
+    ...(diffs && diffs.length > 0 ? { diff: diffs } : {}),
+    result: show ? { ...shown, _show: true } : shown,
+    time: Date.now(),
+  });
+}
