@@ -14,10 +14,21 @@ export interface CliResult {
   stderr: string;
 }
 
+/** The environment for a run: colours off unless a test asks; an undefined value removes a variable. */
+export function cliEnv(overrides: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1' };
+  delete env.FORCE_COLOR; // even an empty FORCE_COLOR forces colour (supports-color's rule)
+  for (const [key, value] of Object.entries(overrides)) {
+    if (value === undefined) delete env[key];
+    else env[key] = value;
+  }
+  return env;
+}
+
 export function tsplay(args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv; input?: string } = {}): CliResult {
   const result = spawnSync(process.execPath, [cliPath, ...args], {
     cwd: opts.cwd ?? repoRoot,
-    env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '', ...opts.env },
+    env: cliEnv(opts.env),
     input: opts.input ?? '',
     encoding: 'utf8',
     timeout: 120_000,
@@ -30,7 +41,7 @@ export function tsplayAsync(args: string[], opts: { cwd?: string; env?: NodeJS.P
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [cliPath, ...args], {
       cwd: opts.cwd ?? repoRoot,
-      env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '', ...opts.env },
+      env: cliEnv(opts.env),
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';

@@ -150,6 +150,16 @@ const cases: Case[] = [
     args: ['site.yml'], code: 4, error: 'SCHEMA', at: 'site.yml:8:7', message: /debug.*command|command.*debug/s,
   },
   {
+    name: 'a condition reaching for code through constructor',
+    files: { 'site.yml': play('    - debug: msg=hi\n      when: "constructor.constructor(\'return process\')()"\n') },
+    args: ['site.yml'], code: 4, error: 'EXPRESSION', at: 'site.yml:8:', message: /./,
+  },
+  {
+    name: 'a condition reaching for globals and prototypes',
+    files: { 'site.yml': play('    - debug: msg=hi\n      when: "globalThis.process or \'\'.__proto__"\n') },
+    args: ['site.yml'], code: 4, error: 'UNDEFINED_VARIABLE', at: 'site.yml:8:', message: /globalThis/,
+  },
+  {
     name: 'unknown CLI option',
     files: { 'site.yml': play('') },
     args: ['site.yml', '--chekc'], code: 5, error: '', message: /unknown option '--chekc'/,
