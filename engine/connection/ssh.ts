@@ -1,0 +1,538 @@
+// The ssh transport (ssh2): ONE client per host for the whole run, opened on first use; every
+// exec is `/bin/sh -c 'SCRIPT'` on a session channel taken from an adaptive channel limit;
+// host keys checked against known_hosts (ssh2 itself would trust any key); keepalive and a
+// connect timeout so a dead host is unreachable within seconds; jump hosts shared between
+// every target behind them.
+import { lookup } from 'node:dns/promises';
+import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
+import type { Duplex } from 'node:stream';
+import ssh2 from 'ssh2';
+import type { AnyAuthMethod, AuthenticationType, ClientChannel, ConnectConfig, Client as ClientType } from 'ssh2';
+import { ChannelLimit } from './channel-limit.js';
+import { checkHostKey, fingerprintSha256, knownHostName, knownKeyTypes, loadKnownHosts, recordHostKey } from './known-hosts.js';
+import type { ExecBufferResult } from './local.js';
+import { BecomeStdinFeeder, prepareScript, shQuote, wrapBecome } from './shell.js';
+import { hopLabel, resolveSshTarget, type SshHop, type SshTarget } from './ssh-options.js';
+import { CommandTimeoutError, UnreachableError, type Connection, type ExecOptions, type ExecResult } from './types.js';
+
+const { Client, utils } = ssh2;
+
+export interface SshConnectionOptions {
+  /** Asked for the passphrase of an encrypted key when no variable gives one. */
+  askPassphrase?: (keyFile: string) => Promise<string | undefined>;
+  /** ~/.ssh/config path (default $TSPLAY_SSH_CONFIG or ~/.ssh/config). */
+  sshConfigPath?: string;
+}
+
+/** Everything needed to log in to one hop; a jump host gets the target's agent but never its password. */
+interface LoginSecrets {
+  password?: string;
+  passphrase?: string;
+  agentSocket?: string;
+  askPassphrase?: (keyFile: string) => Promise<string | undefined>;
+}
+
+/** Host key settings shared by a target and its jump hosts. */
+interface HostKeySettings {
+  policy: SshTarget['hostKeyPolicy'];
+  knownHostsFiles: string[];
+  hash: boolean;
+}
+
+const SESSION_OPEN_RETRIES = 40;
+
+export class SshConnection implements Connection {
+  readonly transport = 'ssh';
+  private target?: SshTarget;
+  private client?: ClientType;
+  private connecting?: Promise<ClientType>;
+  private limit?: ChannelLimit;
+  private jumpLease?: JumpLease;
+  private closed = false;
+  /** Rejecters of commands in flight, failed when the connection drops. */
+  private readonly inFlight = new Set<(err: Error) => void>();
+
+  constructor(
+    readonly host: string,
+    private readonly vars: Record<string, unknown> = {},
+    private readonly options: SshConnectionOptions = {},
+  ) {}
+
+  /** The resolved settings (read on first use: vars may be templated lazily). */
+  settings(): SshTarget {
+    this.target ??= resolveSshTarget(this.host, this.vars, this.options.sshConfigPath ? { configPath: this.options.sshConfigPath } : {});
+    return this.target;
+  }
+
+  /** The channel limit in force (lowered when the server refused channels). */
+  get channelLimit(): number {
+    return this.limit?.limit ?? this.settings().maxSessions;
+  }
+
+  async connect(): Promise<void> {
+    await this.ensureClient();
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    const client = this.client;
+    this.client = undefined;
+    if (client) await endClient(client);
+    this.jumpLease?.release();
+    this.jumpLease = undefined;
+  }
+
+  async exec(script: string, opts: ExecOptions = {}): Promise<ExecResult> {
+    const result = await this.execBuffer(script, opts);
+    return { rc: result.rc, stdout: result.stdout.toString('utf8'), stderr: result.stderr };
+  }
+
+  async execBuffer(script: string, opts: ExecOptions = {}): Promise<ExecBufferResult> {
+    const plan = wrapBecome(prepareScript(script, opts), opts.become);
+    const stdin = opts.stdin === undefined ? undefined : Buffer.isBuffer(opts.stdin) ? opts.stdin : Buffer.from(opts.stdin, 'utf8');
+    // the login shell parses this line; /bin/sh then runs the script, whatever the login shell is
+    const command = `/bin/sh -c ${shQuote(plan.script)}`;
+    const client = await this.ensureClient();
+    const { channel, release } = await this.openSession(client, command);
+
+    return new Promise<ExecBufferResult>((resolve, reject) => {
+      const stdout: Buffer[] = [];
+      const stderr: Buffer[] = [];
+      let exitCode: number | undefined;
+      let settled = false;
+      let timer: NodeJS.Timeout | undefined;
+      const settle = (fn: () => void) => {
+        if (settled) return;
+        settled = true;
+        if (timer) clearTimeout(timer);
+        this.inFlight.delete(lost);
+        fn();
+      };
+      const lost = (err: Error) => settle(() => reject(err));
+      this.inFlight.add(lost);
+
+      const feeder = new BecomeStdinFeeder(plan, stdin, {
+        write: (data) => channel.write(data),
+        end: () => channel.end(),
+      });
+      channel.on('error', () => {}); // a write after the remote closed is not our error
+      channel.on('data', (chunk: Buffer) => stdout.push(chunk));
+      channel.stderr.on('data', (chunk: Buffer) => {
+        const own = feeder.onStderr(chunk);
+        if (own.length > 0) stderr.push(own);
+      });
+      channel.on('exit', (code: number | null, signal?: string) => {
+        exitCode = code ?? 128 + signalNumber(signal);
+      });
+      channel.on('close', () => {
+        release();
+        if (exitCode === undefined) {
+          // no exit status: the connection went away under the command
+          settle(() => reject(this.lostError('the connection was lost while a command was running')));
+          return;
+        }
+        const rest = feeder.flush();
+        if (rest.length > 0) stderr.push(rest);
+        const rc = exitCode;
+        settle(() => resolve({ rc, stdout: Buffer.concat(stdout), stderr: Buffer.concat(stderr).toString('utf8') }));
+      });
+      if (opts.timeoutMs !== undefined && opts.timeoutMs > 0) {
+        const ms = opts.timeoutMs;
+        timer = setTimeout(() => {
+          settle(() => reject(new CommandTimeoutError(`The command timed out after ${ms} ms`, ms)));
+          try {
+            channel.signal('KILL');
+          } catch {
+            // the channel may be closing already
+          }
+          channel.close();
+        }, ms);
+      }
+      feeder.start();
+    });
+  }
+
+  /** A session channel, waiting for a slot; a refusal lowers the limit and waits for the next slot. */
+  private async openSession(client: ClientType, command: string): Promise<{ channel: ClientChannel; release: () => void }> {
+    const limit = (this.limit ??= new ChannelLimit(this.settings().maxSessions));
+    for (let attempt = 1; ; attempt++) {
+      const slot = await limit.acquire();
+      try {
+        const channel = await new Promise<ClientChannel>((resolve, reject) => {
+          client.exec(command, (err, stream) => (err ? reject(err) : resolve(stream)));
+        });
+        slot.opened();
+        return { channel, release: slot.release };
+      } catch (err) {
+        if (!this.client || this.client !== client) {
+          slot.release();
+          throw this.lostError('the connection was lost');
+        }
+        if (isSessionRefused(err) && attempt < SESSION_OPEN_RETRIES) {
+          // not lowered: the server is still tearing down a closed session; give it a moment
+          if (!slot.refused()) await sleep(Math.min(10 * attempt, 200));
+          continue;
+        }
+        slot.release();
+        throw new UnreachableError(`Failed to open a session on ${this.host}: ${errorText(err)}`, this.host);
+      }
+    }
+  }
+
+  private lostError(what: string): UnreachableError {
+    const t = this.target;
+    const where = t ? ` (${hopLabel(t)})` : '';
+    return new UnreachableError(`Failed to connect to the host via ssh${where}: ${what}`, this.host);
+  }
+
+  private ensureClient(): Promise<ClientType> {
+    if (this.client) return Promise.resolve(this.client);
+    if (this.connecting) return this.connecting;
+    this.closed = false;
+    this.connecting = this.openClient().finally(() => {
+      this.connecting = undefined;
+    });
+    return this.connecting;
+  }
+
+  private async openClient(): Promise<ClientType> {
+    let target: SshTarget;
+    try {
+      target = this.settings();
+    } catch (err) {
+      throw new UnreachableError(errorText(err), this.host);
+    }
+    const hostKeys: HostKeySettings = { policy: target.hostKeyPolicy, knownHostsFiles: target.knownHostsFiles, hash: target.hashKnownHosts };
+    const secrets: LoginSecrets = {
+      ...(target.password !== undefined ? { password: target.password } : {}),
+      ...(target.passphrase !== undefined ? { passphrase: target.passphrase } : {}),
+      ...(target.agentSocket ? { agentSocket: target.agentSocket } : {}),
+      ...(this.options.askPassphrase ? { askPassphrase: this.options.askPassphrase } : {}),
+    };
+    let sock: Duplex | undefined;
+    if (target.jumps.length > 0) {
+      this.jumpLease?.release();
+      const lease = await leaseJumpChain(this.host, target, hostKeys, secrets, target);
+      this.jumpLease = lease;
+      try {
+        sock = await forwardTo(lease.client, target.host, target.port);
+      } catch (err) {
+        throw new UnreachableError(
+          `Failed to connect to the host via ssh: connect to host ${target.host} port ${target.port} via ${lease.label}: ${errorText(err)}`,
+          this.host,
+        );
+      }
+    }
+    const client = await login(this.host, target, hostKeys, secrets, sock);
+    if (this.closed) {
+      await endClient(client);
+      throw this.lostError('the connection was closed');
+    }
+    client.on('close', () => {
+      if (this.client !== client) return;
+      this.client = undefined; // the next NEW operation may reconnect once; those in flight fail
+      const err = this.lostError('the connection was lost');
+      for (const reject of [...this.inFlight]) reject(err);
+    });
+    this.client = client;
+    return client;
+  }
+}
+
+// ---------------------------------------------------------------- login
+
+/** Connect and authenticate one hop, directly or over `sock` (a channel through a jump host). */
+async function login(inventoryHost: string, hop: SshHop, hostKeys: HostKeySettings, secrets: LoginSecrets, sock?: Duplex, timeouts?: SshTarget): Promise<ClientType> {
+  const t = timeouts ?? (hop as SshTarget);
+  let address = hop.host;
+  const names = [knownHostName(hop.host, hop.port)];
+  if (!sock && !isIP(hop.host)) {
+    try {
+      address = (await lookup(hop.host)).address;
+    } catch {
+      throw new UnreachableError(`Failed to connect to the host via ssh: Could not resolve hostname ${hop.host}: Name or service not known`, inventoryHost);
+    }
+    names.push(knownHostName(address, hop.port));
+  }
+  const entries = hostKeys.policy === 'off' ? [] : loadKnownHosts(hostKeys.knownHostsFiles);
+  let hostKeyProblem: string | undefined;
+  const hostVerifier = (key: Buffer): boolean => {
+    if (hostKeys.policy === 'off') return true;
+    const result = checkHostKey(entries, names, key);
+    const fp = fingerprintSha256(key);
+    switch (result.status) {
+      case 'match':
+        return true;
+      case 'revoked':
+        hostKeyProblem = `the host key for ${names[0]} (${fp}) is marked as revoked in ${result.entry.file}:${result.entry.line}`;
+        return false;
+      case 'changed': {
+        const stored = result.stored.map((s) => `${s.fingerprint} (${s.keyType}, ${s.file}:${s.line})`).join(', ');
+        const first = result.stored[0]!;
+        hostKeyProblem =
+          `REMOTE HOST IDENTIFICATION HAS CHANGED for ${names[0]}: the server presented ${fp}, ` +
+          `known_hosts has ${stored}. If the change is expected, remove the old key ` +
+          `(ssh-keygen -R ${shQuote(names[0]!)} -f ${shQuote(first.file)}, line ${first.line}) and run again.`;
+        return false;
+      }
+      case 'unknown':
+        if (hostKeys.policy === 'strict') {
+          hostKeyProblem = `host key verification failed: no ${keyTypeLabel(key)} key for ${names[0]} in ${hostKeys.knownHostsFiles[0]} and host key checking is strict (server presented ${fp})`;
+          return false;
+        }
+        try {
+          recordHostKey(hostKeys.knownHostsFiles[0]!, names[0]!, key, { hash: hostKeys.hash });
+        } catch (err) {
+          hostKeyProblem = `cannot record the new host key for ${names[0]} (${fp}) in ${hostKeys.knownHostsFiles[0]}: ${errorText(err)}`;
+          return false;
+        }
+        return true;
+    }
+  };
+  const tried = new Set<string>();
+  const methods = await authMethods(hop, secrets);
+  const config: ConnectConfig = {
+    host: address,
+    port: hop.port,
+    username: hop.user,
+    readyTimeout: t.connectTimeoutMs,
+    keepaliveInterval: t.keepaliveIntervalMs,
+    keepaliveCountMax: t.keepaliveCountMax,
+    hostVerifier,
+    authHandler: (authsLeft, _partial, next) => {
+      const allowed = authsLeft ? new Set<string>(authsLeft) : undefined;
+      while (methods.length > 0) {
+        const m = methods.shift()!;
+        const wire = m.type === 'agent' ? 'publickey' : m.type;
+        if (allowed && !allowed.has(wire)) continue;
+        tried.add(wire);
+        next(m);
+        return;
+      }
+      next(false as unknown as AuthenticationType);
+    },
+    ...(sock ? { sock } : {}),
+  };
+  // offer the key types known_hosts has for this host first, as OpenSSH does
+  const known = knownKeyTypes(entries, names);
+  if (known.length > 0) config.algorithms = { serverHostKey: hostKeyAlgorithmsPreferring(known) as NonNullable<ConnectConfig["algorithms"]>["serverHostKey"] };
+
+  return new Promise<ClientType>((resolve, reject) => {
+    const client = new Client();
+    let ready = false;
+    client.on('ready', () => {
+      ready = true;
+      resolve(client);
+    });
+    client.on('error', (err: Error & { level?: string; code?: string }) => {
+      if (ready) return; // after login, loss is reported through 'close'
+      reject(new UnreachableError(`Failed to connect to the host via ssh: ${describeLoginError(err, hop, tried, hostKeyProblem)}`, inventoryHost));
+      client.end();
+    });
+    client.on('close', () => {
+      if (!ready) reject(new UnreachableError(`Failed to connect to the host via ssh: ${hostKeyProblem ?? `connection to ${hopLabel(hop)} closed during login`}`, inventoryHost));
+    });
+    try {
+      client.connect(config);
+    } catch (err) {
+      reject(new UnreachableError(`Failed to connect to the host via ssh: ${errorText(err)}`, inventoryHost));
+    }
+  });
+}
+
+function keyTypeLabel(key: Buffer): string {
+  const len = key.readUInt32BE(0);
+  return key.subarray(4, 4 + len).toString('latin1');
+}
+
+const ALL_HOST_KEY_ALGOS = ['ssh-ed25519', 'ecdsa-sha2-nistp256', 'ecdsa-sha2-nistp384', 'ecdsa-sha2-nistp521', 'rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa'];
+
+function hostKeyAlgorithmsPreferring(keyTypes: string[]): string[] {
+  // an ssh-rsa key is negotiated as rsa-sha2-*; prefer those for a known RSA key
+  const preferred = ALL_HOST_KEY_ALGOS.filter((a) => keyTypes.includes(a) || (keyTypes.includes('ssh-rsa') && a.startsWith('rsa-sha2')));
+  return [...preferred, ...ALL_HOST_KEY_ALGOS.filter((a) => !preferred.includes(a))];
+}
+
+/** OpenSSH's order: publickey (agent keys, then key files), keyboard-interactive, password. */
+async function authMethods(hop: SshHop, secrets: LoginSecrets): Promise<AnyAuthMethod[]> {
+  const username = hop.user;
+  const methods: AnyAuthMethod[] = [];
+  if (secrets.agentSocket && !hop.identitiesOnly) methods.push({ type: 'agent', username, agent: secrets.agentSocket });
+  for (const file of hop.identityFiles) {
+    let data: Buffer;
+    try {
+      data = readFileSync(file);
+    } catch {
+      continue; // OpenSSH skips identity files that do not exist
+    }
+    let passphrase = secrets.passphrase;
+    let parsed = utils.parseKey(data, passphrase);
+    if (parsed instanceof Error && /encrypted|passphrase/i.test(parsed.message) && passphrase === undefined && secrets.askPassphrase) {
+      passphrase = await secrets.askPassphrase(file);
+      if (passphrase !== undefined) parsed = utils.parseKey(data, passphrase);
+    }
+    if (parsed instanceof Error) continue; // unreadable or wrong passphrase: try the next method
+    methods.push({ type: 'publickey', username, key: data, ...(passphrase !== undefined ? { passphrase } : {}) });
+  }
+  if (secrets.password !== undefined) {
+    const password = secrets.password;
+    methods.push({
+      type: 'keyboard-interactive',
+      username,
+      prompt: (_name, _instructions, _lang, prompts, finish) => finish(prompts.map(() => password)),
+    });
+    methods.push({ type: 'password', username, password });
+  }
+  return methods;
+}
+
+function describeLoginError(err: Error & { level?: string; code?: string }, hop: SshHop, tried: Set<string>, hostKeyProblem: string | undefined): string {
+  if (hostKeyProblem) return hostKeyProblem;
+  const where = `connect to host ${hop.host} port ${hop.port}`;
+  if (err.level === 'client-authentication') {
+    const list = tried.size > 0 ? [...tried].join(', ') : 'none: no key, agent or password available';
+    return `authentication failed for ${hopLabel(hop)} (tried: ${list}): Permission denied`;
+  }
+  if (err.level === 'client-timeout') return `${where}: Connection timed out`;
+  switch (err.code) {
+    case 'ECONNREFUSED':
+      return `${where}: Connection refused`;
+    case 'EHOSTUNREACH':
+      return `${where}: No route to host`;
+    case 'ENETUNREACH':
+      return `${where}: Network is unreachable`;
+    case 'ETIMEDOUT':
+      return `${where}: Connection timed out`;
+    case 'ECONNRESET':
+      return `${where}: Connection reset by peer`;
+  }
+  return `${where}: ${errorText(err)}`;
+}
+
+// ---------------------------------------------------------------- jump hosts
+
+/** A shared, reference-counted connection to the last hop of a jump chain. */
+interface JumpEntry {
+  label: string;
+  client: Promise<ClientType>;
+  refs: number;
+}
+
+interface JumpLease {
+  client: ClientType;
+  label: string;
+  release(): void;
+}
+
+/** Jump connections by chain ("u@a:22>u@b:22"): ten targets behind one bastion share one connection. */
+const jumpConnections = new Map<string, JumpEntry>();
+
+async function leaseJumpChain(inventoryHost: string, target: SshTarget, hostKeys: HostKeySettings, secrets: LoginSecrets, timeouts: SshTarget): Promise<JumpLease> {
+  // a bastion gets the agent and key passphrase, never the target's password
+  const hopSecrets: LoginSecrets = {
+    ...(secrets.agentSocket ? { agentSocket: secrets.agentSocket } : {}),
+    ...(secrets.passphrase !== undefined ? { passphrase: secrets.passphrase } : {}),
+    ...(secrets.askPassphrase ? { askPassphrase: secrets.askPassphrase } : {}),
+  };
+  let previous: ClientType | undefined;
+  const held: JumpEntry[] = [];
+  const releaseAll = () => {
+    for (const entry of held.splice(0)) releaseJump(entry);
+  };
+  try {
+    for (let i = 0; i < target.jumps.length; i++) {
+      const hop = target.jumps[i]!;
+      const key = target.jumps.slice(0, i + 1).map(hopLabel).join('>');
+      let entry = jumpConnections.get(key);
+      if (!entry) {
+        const via = previous;
+        const created: JumpEntry = {
+          label: hopLabel(hop),
+          refs: 0,
+          client: (async () => {
+            let sock: Duplex | undefined;
+            if (via) {
+              try {
+                sock = await forwardTo(via, hop.host, hop.port);
+              } catch (err) {
+                throw new UnreachableError(`Failed to connect to the jump host ${hopLabel(hop)}: ${errorText(err)}`, inventoryHost);
+              }
+            }
+            const client = await login(inventoryHost, hop, hostKeys, hopSecrets, sock, timeouts).catch((err: unknown) => {
+              throw new UnreachableError(`${errorText(err)} (jump host ${hopLabel(hop)})`, inventoryHost);
+            });
+            // a dead bastion is forgotten, so the next target reconnects instead of reusing it
+            client.on('close', () => {
+              if (jumpConnections.get(key) === created) jumpConnections.delete(key);
+            });
+            return client;
+          })(),
+        };
+        created.client.catch(() => {
+          if (jumpConnections.get(key) === created) jumpConnections.delete(key);
+        });
+        jumpConnections.set(key, created);
+        entry = created;
+      }
+      entry.refs++;
+      held.push(entry);
+      previous = await entry.client;
+    }
+  } catch (err) {
+    releaseAll();
+    throw err;
+  }
+  return { client: previous!, label: `jump host ${target.jumps.map(hopLabel).join(',')}`, release: releaseAll };
+}
+
+function releaseJump(entry: JumpEntry): void {
+  entry.refs--;
+  if (entry.refs > 0) return;
+  for (const [key, e] of jumpConnections) if (e === entry) jumpConnections.delete(key);
+  entry.client.then(endClient, () => {});
+}
+
+/** A direct-tcpip channel from `client` to host:port (the bastion resolves the name). */
+function forwardTo(client: ClientType, host: string, port: number): Promise<Duplex> {
+  return new Promise((resolve, reject) => {
+    client.forwardOut('127.0.0.1', 0, host, port, (err, stream) => (err ? reject(err) : resolve(stream)));
+  });
+}
+
+// ---------------------------------------------------------------- helpers
+
+function endClient(client: ClientType): Promise<void> {
+  return new Promise((resolve) => {
+    const done = setTimeout(() => {
+      client.destroy();
+      resolve();
+    }, 2000);
+    done.unref();
+    client.once('close', () => {
+      clearTimeout(done);
+      resolve();
+    });
+    client.end();
+  });
+}
+
+/** "open failed" (administratively prohibited) or resource shortage: past the server's MaxSessions. */
+function isSessionRefused(err: unknown): boolean {
+  const reason = (err as { reason?: unknown }).reason;
+  return reason === 2 || reason === 4 || /open failed/i.test(errorText(err));
+}
+
+function errorText(err: unknown): string {
+  if (err instanceof Error) return err.message.replace(/^\(SSH\) /, '');
+  return String(err);
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+function signalNumber(signal: string | undefined): number {
+  const numbers: Record<string, number> = { HUP: 1, INT: 2, QUIT: 3, ILL: 4, ABRT: 6, FPE: 8, KILL: 9, SEGV: 11, PIPE: 13, ALRM: 14, TERM: 15, USR1: 10, USR2: 12 };
+  return numbers[(signal ?? '').replace(/^SIG/, '')] ?? 0;
+}

@@ -1,0 +1,200 @@
+// A real OpenSSH server for tests and the benchmark: its own sshd_config, host key and
+// authorized_keys in a temp dir, listening on a free loopback port. Needs root (sshd drops
+// privileges per session) and Linux; `sshdUnavailable()` says why not when it cannot run.
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { connect, createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+export const SSHD = '/usr/sbin/sshd';
+
+/** Why a real sshd cannot run here, or undefined when it can. */
+export function sshdUnavailable(): string | undefined {
+  if (process.platform !== 'linux') return 'needs Linux';
+  if (typeof process.getuid !== 'function' || process.getuid() !== 0) return 'needs root (sshd must switch users)';
+  if (!existsSync(SSHD)) return `${SSHD} is not installed (apt-get install openssh-server)`;
+  if (spawnSync('ssh-keygen', ['-?']).error) return 'ssh-keygen is not installed';
+  return undefined;
+}
+
+/** A free TCP port on an address (bind to 0, read it, close). */
+export function freePort(host = '127.0.0.1'): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, host, () => {
+      const addr = srv.address();
+      const port = typeof addr === 'object' && addr ? addr.port : 0;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+export function run(cmd: string, args: string[], opts: { input?: string; env?: NodeJS.ProcessEnv } = {}): string {
+  const r = spawnSync(cmd, args, { encoding: 'utf8', input: opts.input, env: opts.env ?? process.env });
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${r.status}): ${r.stderr}`);
+  return r.stdout;
+}
+
+/** A fresh key pair: returns the private key path (public key at path + '.pub'). */
+export function makeKey(dir: string, name: string, type: 'ed25519' | 'rsa' | 'ecdsa' = 'ed25519', passphrase = ''): string {
+  const file = join(dir, name);
+  run('ssh-keygen', ['-q', '-t', type, '-N', passphrase, '-C', name, '-f', file]);
+  return file;
+}
+
+/** `SHA256:...` of a public key file, as ssh-keygen -lf prints it. */
+export function keygenFingerprint(pubFile: string): string {
+  return run('ssh-keygen', ['-lf', pubFile]).split(' ')[1]!;
+}
+
+export interface SshdOptions {
+  listen?: string;
+  port?: number;
+  /** Host key file to use (default: a new ed25519 key). */
+  hostKey?: string;
+  /** Users → public key files allowed to log in. */
+  authorized?: Record<string, string[]>;
+  passwordAuth?: boolean;
+  maxSessions?: number;
+  /** Extra sshd_config lines. */
+  extra?: string[];
+  logLevel?: 'ERROR' | 'INFO' | 'DEBUG1';
+}
+
+export class Sshd {
+  log = '';
+  constructor(
+    readonly dir: string,
+    readonly host: string,
+    readonly port: number,
+    readonly hostKey: string,
+    private proc: ChildProcess,
+  ) {}
+
+  get pid(): number {
+    return this.proc.pid!;
+  }
+
+  /** Kill sshd and every session process under it (processes this fixture started). */
+  kill(signal: NodeJS.Signals = 'SIGKILL'): void {
+    for (const pid of descendants(this.pid).reverse()) {
+      try {
+        process.kill(pid, signal);
+      } catch {
+        // already gone
+      }
+    }
+    try {
+      process.kill(this.pid, signal);
+    } catch {
+      // already gone
+    }
+  }
+
+  async stop(): Promise<void> {
+    const exited = new Promise<void>((resolve) => {
+      if (this.proc.exitCode !== null || this.proc.signalCode !== null) resolve();
+      else this.proc.once('exit', () => resolve());
+    });
+    this.kill('SIGKILL');
+    await exited;
+  }
+
+  /** Stop and remove the temp dir. */
+  async dispose(): Promise<void> {
+    await this.stop();
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+/** Every process below `pid`, parents before children (read from /proc). */
+export function descendants(pid: number): number[] {
+  const children = new Map<number, number[]>();
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      const list = children.get(ppid) ?? [];
+      list.push(Number(name));
+      children.set(ppid, list);
+    } catch {
+      // the process ended while we looked
+    }
+  }
+  const out: number[] = [];
+  const walk = (p: number) => {
+    for (const c of children.get(p) ?? []) {
+      out.push(c);
+      walk(c);
+    }
+  };
+  walk(pid);
+  return out;
+}
+
+/** Start `sshd -D -e -f CONFIG` and wait until it listens. */
+export async function startSshd(opts: SshdOptions = {}): Promise<Sshd> {
+  mkdirSync('/run/sshd', { recursive: true, mode: 0o755 }); // sshd's privilege separation dir
+  const dir = mkdtempSync(join(tmpdir(), 'tsplay-sshd-'));
+  chmodSync(dir, 0o755); // users other than root read their authorized_keys here
+  const host = opts.listen ?? '127.0.0.1';
+  const port = opts.port ?? (await freePort(host));
+  const hostKey = opts.hostKey ?? makeKey(dir, 'ssh_host_ed25519_key');
+  const akDir = join(dir, 'authorized_keys');
+  mkdirSync(akDir, { mode: 0o755 });
+  for (const [user, keys] of Object.entries(opts.authorized ?? {})) {
+    const file = join(akDir, user);
+    writeFileSync(file, keys.map((k) => readFileSync(k.endsWith('.pub') ? k : `${k}.pub`, 'utf8')).join(''));
+    chmodSync(file, 0o644);
+  }
+  const config = [
+    `Port ${port}`,
+    `ListenAddress ${host}`,
+    `HostKey ${hostKey}`,
+    `PidFile ${join(dir, 'sshd.pid')}`,
+    `AuthorizedKeysFile ${akDir}/%u`,
+    'StrictModes no',
+    'UsePAM no',
+    'PermitRootLogin yes',
+    `PasswordAuthentication ${opts.passwordAuth ? 'yes' : 'no'}`,
+    'KbdInteractiveAuthentication no',
+    `MaxSessions ${opts.maxSessions ?? 10}`,
+    'MaxStartups 100:30:200',
+    'UseDNS no',
+    'Subsystem sftp internal-sftp',
+    `LogLevel ${opts.logLevel ?? 'INFO'}`,
+    ...(opts.extra ?? []),
+  ].join('\n');
+  const configFile = join(dir, 'sshd_config');
+  writeFileSync(configFile, `${config}\n`);
+  const proc = spawn(SSHD, ['-D', '-e', '-f', configFile], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const sshd = new Sshd(dir, host, port, hostKey, proc);
+  proc.stderr!.on('data', (chunk: Buffer) => (sshd.log += chunk.toString('utf8')));
+  let exited = false;
+  proc.once('exit', () => (exited = true));
+  // listening once a TCP connect succeeds (the log says so only at INFO and above)
+  const deadline = Date.now() + 10_000;
+  while (!(await canConnect(host, port))) {
+    if (exited) throw new Error(`sshd exited: ${sshd.log}`);
+    if (Date.now() > deadline) {
+      sshd.kill();
+      throw new Error(`sshd did not start listening on ${host}:${port}: ${sshd.log}`);
+    }
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  return sshd;
+}
+
+function canConnect(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const sock = connect({ host, port });
+    sock.once('connect', () => {
+      sock.destroy();
+      resolve(true);
+    });
+    sock.once('error', () => resolve(false));
+  });
+}
