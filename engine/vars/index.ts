@@ -1,6 +1,6 @@
 // Public API of the variables/templating/conditions concern.
 export { TemplateError, ExpressionError } from './errors.js';
-export { renderString, renderValue, isTemplate, containsTemplate, parseTemplate, type PositionSource } from './template.js';
+export { renderString, renderValue, isTemplate, containsTemplate, parseTemplate, analyseTemplate, type PositionSource } from './template.js';
 export { evaluateExpression } from './expr/evaluate.js';
 export { evaluateCondition, type ConditionPos } from './condition.js';
 export { buildScope, scopeWith, isScope, variableOrigin, type VarLayer, type VariableOrigin } from './scope.js';

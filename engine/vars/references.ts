@@ -5,7 +5,8 @@
 import type { SourcePos } from '../errors.js';
 import type { Expr } from './expr/ast.js';
 import { offsetLocator, parseOrThrow, stripMustache } from './expr/evaluate.js';
-import { parseTemplate } from './template.js';
+import { placeholderIndex, type JinjaMustache } from './jinja-mustache.js';
+import { analyseTemplate } from './template.js';
 import { isHelperCall, type BlockStatement, type CallNode, type Node, type PathExpression, type Program } from './template-ast.js';
 
 /** Block helpers whose body runs with a different `this`: bare names inside are not root variables. */
@@ -18,19 +19,29 @@ interface TemplateWalk {
   blockParams: Set<string>;
   /** Root names guarded by an enclosing `{{#if name}}`. */
   guarded: Set<string>;
+  /** The template's Jinja mustaches (`{{ x | default(1) }}`), by placeholder index. */
+  jinja: readonly JinjaMustache[];
 }
 
 /**
  * Root variable names template `text` reads unguarded, in order of first use. A name passed
  * only as the first argument of `default`, or used as (or inside) `{{#if name}}`, is guarded;
- * block params, `this`, `../` and @data (except @root.x) are not variables. Throws the
- * template's syntax error (positioned with `pos`).
+ * block params, `this`, `../` and @data (except @root.x) are not variables. Jinja mustaches
+ * follow expressionReferences (`x | default(1)`, `x is defined and x` are guarded); inside
+ * `{{#each}}`/`{{#with}}` their names may be the item's members, so none is reported there.
+ * Throws the template's syntax error (positioned with `pos`).
  */
 export function templateReferences(text: string, pos?: SourcePos): string[] {
   if (!text.includes('{{')) return [];
   const found = new Set<string>();
-  visitProgram(parseTemplate(text, pos), { rootContext: true, blockParams: new Set(), guarded: new Set() }, found);
+  const { ast, jinja } = analyseTemplate(text, pos);
+  visitProgram(ast, { rootContext: true, blockParams: new Set(), guarded: new Set(), jinja }, found);
   return [...found];
+}
+
+function visitJinja(mustache: JinjaMustache, walk: TemplateWalk, found: Set<string>): void {
+  if (!walk.rootContext) return;
+  visitExpr(mustache.tree, new Set([...walk.guarded, ...walk.blockParams, 'this']), found);
 }
 
 function rootName(path: PathExpression, walk: TemplateWalk): string | undefined {
@@ -64,7 +75,9 @@ function visitCall(node: CallNode, walk: TemplateWalk, found: Set<string>): void
 
 function visitProgram(program: Program | undefined, walk: TemplateWalk, found: Set<string>): void {
   for (const statement of program?.body ?? []) {
-    if (statement.type === 'MustacheStatement') visitCall(statement as CallNode, walk, found);
+    const jinjaIndex = placeholderIndex(statement);
+    if (jinjaIndex !== undefined) visitJinja(walk.jinja[jinjaIndex] as JinjaMustache, walk, found);
+    else if (statement.type === 'MustacheStatement') visitCall(statement as CallNode, walk, found);
     else if (statement.type === 'BlockStatement') visitBlock(statement as BlockStatement, walk, found);
   }
 }
@@ -76,6 +89,7 @@ function visitBlock(block: BlockStatement, walk: TemplateWalk, found: Set<string
     rootContext: walk.rootContext && !CONTEXT_CHANGING.has(name),
     blockParams: new Set([...walk.blockParams, ...(block.program?.blockParams ?? [])]),
     guarded: walk.guarded,
+    jinja: walk.jinja,
   };
   const condition = block.params[0];
   const conditionName = condition?.type === 'PathExpression' ? rootName(condition as PathExpression, walk) : undefined;

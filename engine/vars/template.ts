@@ -1,12 +1,17 @@
 // Templating with handlebars, configured for config files rather than HTML: no escaping
 // (`a<b` stays), strict (a missing variable is an error naming it and its file:line:col),
 // an isolated environment with Ansible-named helpers, compiled templates cached by text.
+// Mustaches written in Jinja (`{{ x | default('a') }}`) are found and evaluated with the
+// expression language (jinja-mustache.ts, jinja-render.ts); see TEMPLATES.md.
 import Handlebars from 'handlebars';
 import type { SourcePos } from '../errors.js';
 import { copyPositions } from '../load/positions.js';
 import { TemplateError } from './errors.js';
-import { HELPERS } from './helpers.js';
-import { findForbiddenSegment, singleMustache, type MustacheStatement, type Program } from './template-ast.js';
+import { HELPERS, type HelperOptions } from './helpers.js';
+import { classifyMustaches, JINJA_HELPER, placeholderIndex, type JinjaFault, type JinjaMustache } from './jinja-mustache.js';
+import { evaluateJinja, JINJA_RUN, jinjaRunOf, jinjaScope, jinjaText, type JinjaRun } from './jinja-render.js';
+import { lineColOf } from './source-offset.js';
+import { findForbiddenSegment, singleMustache, walk, type MustacheStatement, type Program } from './template-ast.js';
 import { templateLocator, toTemplateError, type TemplateLocator } from './template-errors.js';
 import { evaluateMustache } from './typed-template.js';
 import { setOwn } from './values.js';
@@ -14,6 +19,12 @@ import { setOwn } from './values.js';
 const env = Handlebars.create();
 useStringConcatenation(env);
 for (const [name, helper] of Object.entries(HELPERS)) env.registerHelper(name, helper as Handlebars.HelperDelegate);
+env.registerHelper(JINJA_HELPER, function jinjaMustache(this: unknown, index: number, options: HelperOptions) {
+  const run = jinjaRunOf(options.data);
+  const mustache = run?.jinja[index];
+  if (!run || !mustache) throw new TemplateError('TEMPLATE', `'${JINJA_HELPER}' is reserved`);
+  return jinjaText(evaluateJinja(mustache, jinjaScope(run.vars, this, options.hash), run.text, run.pos));
+});
 
 const COMPILE_OPTIONS = { noEscape: true, strict: true } as const;
 // Explicit `false` denies inherited members silently (the default denies them with a console warning).
@@ -42,11 +53,57 @@ function useStringConcatenation(target: typeof Handlebars): void {
 }
 
 interface Compiled {
+  /** Handlebars' AST of the text, Jinja mustaches replaced by placeholder calls. */
   ast?: Program;
   render?: Handlebars.TemplateDelegate;
   single?: MustacheStatement;
+  /** The Jinja mustaches, by placeholder index. */
+  jinja: readonly JinjaMustache[];
+  /** The text is exactly this one Jinja mustache (whitespace around allowed). */
+  singleJinja?: JinjaMustache;
+  /** The text handed to handlebars (equal to the text without Jinja mustaches). */
+  handlebarsText: string;
+  /** Position of a handlebarsText line/column in the original text. */
+  toOriginal: (line: number, column: number) => { line: number; column: number };
   /** The syntax/safety error, cached too: the same text always fails the same way. */
   error?: unknown;
+}
+
+/** A mustache on its own is valid handlebars (classification asks only in doubtful cases). */
+function parsesAsHandlebars(mustache: string): boolean {
+  try {
+    env.parse(mustache);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Give each placeholder inside `{{#each xs as |x|}}` the block params in scope as hash
+ * arguments (`x=x`): handlebars passes helpers their context as `this`, but not block params.
+ */
+function passBlockParams(ast: Program): void {
+  walk(ast, (node, parents) => {
+    if (placeholderIndex(node) === undefined) return;
+    const names = new Set<string>();
+    for (const parent of parents) {
+      if (parent.type === 'Program') for (const name of (parent as Program).blockParams ?? []) names.add(name);
+    }
+    if (names.size === 0) return;
+    const mustache = node as MustacheStatement;
+    const loc = mustache.loc;
+    mustache.hash = {
+      type: 'Hash',
+      loc,
+      pairs: [...names].map((name) => ({
+        type: 'HashPair',
+        key: name,
+        loc,
+        value: { type: 'PathExpression', data: false, depth: 0, parts: [name], original: name, loc } as hbs.AST.PathExpression,
+      })),
+    };
+  });
 }
 
 const MAX_CACHE = 10000;
@@ -55,32 +112,67 @@ const cache = new Map<string, Compiled>();
 function compile(text: string): Compiled {
   let compiled = cache.get(text);
   if (compiled) return compiled;
-  try {
-    const ast = env.parse(text);
-    const forbidden = findForbiddenSegment(ast);
-    if (forbidden) {
-      compiled = { ast, error: { forbidden } };
-    } else {
-      compiled = { ast, render: env.compile(ast, COMPILE_OPTIONS), single: singleMustache(ast) };
+  const classified = classifyMustaches(text, parsesAsHandlebars);
+  const base = { jinja: classified.jinja, handlebarsText: classified.handlebarsText, toOriginal: classified.toOriginal };
+  if (classified.fault) {
+    compiled = { ...base, error: { jinjaFault: classified.fault } };
+  } else {
+    try {
+      const ast = env.parse(classified.handlebarsText);
+      const forbidden = findForbiddenSegment(ast);
+      if (forbidden) {
+        compiled = { ...base, ast, error: { forbidden } };
+      } else {
+        const single = singleMustache(ast);
+        const singleIndex = single ? placeholderIndex(single) : undefined;
+        if (classified.jinja.length > 0) passBlockParams(ast);
+        compiled = {
+          ...base,
+          ast,
+          render: env.compile(ast, COMPILE_OPTIONS),
+          single,
+          singleJinja: singleIndex === undefined ? undefined : classified.jinja[singleIndex],
+        };
+      }
+    } catch (err) {
+      compiled = { ...base, error: err };
     }
-  } catch (err) {
-    compiled = { error: err };
   }
   if (cache.size >= MAX_CACHE) cache.clear();
   cache.set(text, compiled);
   return compiled;
 }
 
+/** A locator for positions handlebars reports in handlebarsText (they are mapped to the text). */
+function handlebarsLocator(compiled: Compiled, locate: TemplateLocator): TemplateLocator {
+  return (line, column) => {
+    const original = compiled.toOriginal(line, column);
+    return locate(original.line, original.column);
+  };
+}
+
 /** Throw the cached compile-time error of `compiled`, positioned for this use. */
 function failCompiled(compiled: Compiled, text: string, locate: TemplateLocator): never {
-  const forbidden = (compiled.error as { forbidden?: ReturnType<typeof findForbiddenSegment> }).forbidden;
-  if (forbidden) {
-    const loc = forbidden.node.loc.start;
-    throw new TemplateError('TEMPLATE', `access to '${forbidden.segment}' is not allowed in templates`, {
-      pos: locate(loc.line, loc.column),
+  const error = compiled.error as { forbidden?: ReturnType<typeof findForbiddenSegment>; jinjaFault?: JinjaFault };
+  if (error.jinjaFault) {
+    const { line, col } = lineColOf(text, error.jinjaFault.offset);
+    throw new TemplateError('TEMPLATE', error.jinjaFault.message, { pos: locate(line + 1, col) });
+  }
+  const located = handlebarsLocator(compiled, locate);
+  if (error.forbidden) {
+    const loc = error.forbidden.node.loc.start;
+    throw new TemplateError('TEMPLATE', `access to '${error.forbidden.segment}' is not allowed in templates`, {
+      pos: located(loc.line, loc.column),
     });
   }
-  throw toTemplateError(compiled.error, text, compiled.ast, locate);
+  throw toTemplateError(compiled.error, compiled.handlebarsText, compiled.ast, located);
+}
+
+/** Handlebars' runtime options for one render: the Jinja mustaches travel in @data. */
+function runtimeOptions(compiled: Compiled, text: string, vars: object, pos: SourcePos | undefined): Handlebars.RuntimeOptions {
+  if (compiled.jinja.length === 0) return RUNTIME_OPTIONS;
+  const run: JinjaRun = { jinja: compiled.jinja, text, pos, vars };
+  return { ...RUNTIME_OPTIONS, data: { root: vars, [JINJA_RUN]: run } };
 }
 
 /** True when `text` contains a mustache and therefore needs rendering. */
@@ -90,9 +182,18 @@ export function isTemplate(text: string): boolean {
 
 /** The parsed template (syntax errors thrown as TemplateError); for static analysis. */
 export function parseTemplate(text: string, pos?: SourcePos): Program {
+  return analyseTemplate(text, pos).ast;
+}
+
+/**
+ * The parsed template and its Jinja mustaches: in `ast`, mustache N of `jinja` is the
+ * placeholder call `{{__tsplay_jinja__ N}}` (jinja-mustache.ts placeholderIndex). Syntax
+ * errors of either kind are thrown as TemplateError.
+ */
+export function analyseTemplate(text: string, pos?: SourcePos): { ast: Program; jinja: readonly JinjaMustache[] } {
   const compiled = compile(text);
   if (compiled.error !== undefined) failCompiled(compiled, text, templateLocator(pos));
-  return compiled.ast as Program;
+  return { ast: compiled.ast as Program, jinja: compiled.jinja };
 }
 
 /**
@@ -105,9 +206,9 @@ export function renderString(text: string, vars: object, pos?: SourcePos): strin
   const locate = templateLocator(pos);
   if (compiled.error !== undefined) failCompiled(compiled, text, locate);
   try {
-    return (compiled.render as Handlebars.TemplateDelegate)(vars, RUNTIME_OPTIONS);
+    return (compiled.render as Handlebars.TemplateDelegate)(vars, runtimeOptions(compiled, text, vars, pos));
   } catch (err) {
-    throw toTemplateError(err, text, compiled.ast, locate, vars);
+    throw toTemplateError(err, compiled.handlebarsText, compiled.ast, handlebarsLocator(compiled, locate), vars);
   }
 }
 
@@ -116,11 +217,13 @@ function renderTyped(text: string, vars: object, pos: SourcePos | undefined): un
   const compiled = compile(text);
   const locate = templateLocator(pos);
   if (compiled.error !== undefined) failCompiled(compiled, text, locate);
+  if (compiled.singleJinja) return evaluateJinja(compiled.singleJinja, vars, text, pos);
   if (!compiled.single) return renderString(text, vars, pos);
   try {
-    return evaluateMustache(compiled.single, vars, env.helpers as Record<string, (...args: unknown[]) => unknown>, locate);
+    const located = handlebarsLocator(compiled, locate);
+    return evaluateMustache(compiled.single, vars, env.helpers as Record<string, (...args: unknown[]) => unknown>, located);
   } catch (err) {
-    throw toTemplateError(err, text, compiled.ast, locate, vars);
+    throw toTemplateError(err, compiled.handlebarsText, compiled.ast, handlebarsLocator(compiled, locate), vars);
   }
 }
 

@@ -330,6 +330,11 @@ export function parseOrThrow(text: string, at: OffsetLocator): Expr {
   }
 }
 
+/** Evaluate an already parsed expression; `at` positions its errors (offsets into its source). */
+export function evaluateParsed(tree: Expr, vars: object, at: OffsetLocator): unknown {
+  return new Evaluator(vars, at).force(tree);
+}
+
 /**
  * Evaluate a condition-language expression against `vars`. `pos` is where the expression
  * was written (the YAML value); errors carry it, moved to the offending column.
