@@ -86,12 +86,15 @@ export function findForbiddenSegment(ast: Program): { segment: string; node: Pat
   return found;
 }
 
-/** The mustache when the template is exactly one `{{ ... }}` with only whitespace around it. */
+/**
+ * The mustache when the template is exactly one `{{ ... }}` with only spaces or tabs around
+ * it. A newline around it is content (`content: "{{ line }}\n"` must keep its newline).
+ */
 export function singleMustache(ast: Program): MustacheStatement | undefined {
   let mustache: MustacheStatement | undefined;
   for (const statement of ast.body) {
     if (statement.type === 'ContentStatement') {
-      if ((statement as hbs.AST.ContentStatement).value.trim() !== '') return undefined;
+      if (!/^[ \t]*$/.test((statement as hbs.AST.ContentStatement).value)) return undefined;
     } else if (statement.type === 'MustacheStatement' && !mustache) {
       mustache = statement as MustacheStatement;
     } else {

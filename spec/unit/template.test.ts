@@ -323,3 +323,11 @@ describe('templateReferences', () => {
     assert.equal(err.pos?.line, 4);
   });
 });
+
+describe('a single mustache with a newline around it is text', () => {
+  test('content: "{{ line }}\\n" keeps its newline; spaces around still keep the type', () => {
+    assert.equal(renderValue('{{ line }}\n', { line: 'with space' }), 'with space\n');
+    assert.equal(renderValue("{{ n | default(0) }}\n", { n: 3 }), '3\n');
+    assert.deepEqual(renderValue('  {{ list }} ', { list: [1, 2] }), [1, 2]);
+  });
+});
