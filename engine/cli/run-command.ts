@@ -8,6 +8,7 @@ import { createReporter } from '../report/select.js';
 import { parseLimit } from '../inventory/patterns.js';
 import { listPlaybook } from './list-playbook.js';
 import { defaultInventorySources } from './defaults.js';
+import { promptSecret } from './prompt-secret.js';
 
 interface RunFlags {
   inventory?: string[];
@@ -27,6 +28,8 @@ interface RunFlags {
   json?: boolean;
   timeout?: string;
   retryFiles: boolean;
+  askPass?: boolean;
+  askBecomePass?: boolean;
 }
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
@@ -59,6 +62,8 @@ export function registerRunCommand(program: Command): void {
     .option('--json', 'NDJSON event stream on stdout instead of text')
     .option('-T, --timeout <seconds>', 'per-task command timeout in seconds (0 = none)')
     .option('--no-retry-files', "don't write PLAYBOOK.retry listing failed hosts")
+    .option('-k, --ask-pass', 'ask for the SSH password (ansible_password in the inventory wins)')
+    .option('-K, --ask-become-pass', 'ask for the become (sudo/su) password (ansible_become_password wins)')
     .action(async (playbooks: string[], flags: RunFlags) => {
       process.exitCode = await runCommand(playbooks, flags);
     });
@@ -70,6 +75,10 @@ async function runCommand(playbooks: string[], flags: RunFlags): Promise<number>
   const timeoutSeconds = flags.timeout !== undefined ? positiveInt('--timeout', flags.timeout, 0) : undefined;
   const extraVars = parseExtraVars(flags.extraVars ?? [], cwd);
   const limit = flags.limit !== undefined ? parseLimit(flags.limit, cwd) : undefined;
+  // secrets from prompts sit below the inventory, as Ansible's --ask-pass does
+  const connectionDefaults: Record<string, unknown> = {};
+  if (flags.askPass) connectionDefaults.ansible_password = await promptSecret('SSH password: ');
+  if (flags.askBecomePass) connectionDefaults.ansible_become_password = await promptSecret('BECOME password: ');
   let exitCode: number = ExitCode.ok;
   for (const playbook of playbooks) {
     const req: PlaybookRequest = {
@@ -85,6 +94,7 @@ async function runCommand(playbooks: string[], flags: RunFlags): Promise<number>
       verbosity: flags.verbose,
       ...(timeoutSeconds !== undefined ? { timeoutSeconds } : {}),
       retryFiles: flags.retryFiles,
+      connectionDefaults,
     };
     const listing = Boolean(flags.listHosts || flags.listTasks || flags.listTags);
     const loaded = prepareRun(req, { checkVariables: !listing });

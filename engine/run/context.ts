@@ -23,6 +23,8 @@ export interface RunOptions {
   timeoutSeconds?: number;
   /** Write a retry file of failed hosts next to the playbook. */
   retryFiles: boolean;
+  /** Secrets from --ask-pass/--ask-become-pass: the lowest variable layer, so the inventory wins. */
+  connectionDefaults?: Record<string, unknown>;
 }
 
 /** State of one host that lasts for the whole run (across plays). */

@@ -58,6 +58,7 @@ export function createScopeFactory(ctx: RunContext, play: PlayScopeInput, omitTo
   const layersFor = (host: string, inner: VarLayer[]): VarLayer[] => {
     const state = hostState(ctx, host);
     return [
+      { name: 'command line', vars: ctx.opts.connectionDefaults ?? {}, raw: true },
       { name: 'inventory', vars: ctx.inventory.hostVars(host) },
       { name: 'facts', vars: factLayer(state.facts), raw: true },
       { name: 'play vars', vars: play.playVars },

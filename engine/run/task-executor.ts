@@ -18,6 +18,7 @@ import { notify, throttleFor } from './play-runtime.js';
 import { childScope, condition, expression, template, templateText, type VarLayer } from './templar.js';
 import { expandLoop, itemLabel } from './loops.js';
 import { censorResult } from './censor.js';
+import { connectionVars } from './connection-vars.js';
 
 export interface TaskRun {
   ctx: RunContext;
@@ -58,8 +59,6 @@ export class HostUnreachable extends Error {
     super(message);
   }
 }
-
-const LOCALHOSTS = new Set(['localhost', '127.0.0.1', '::1']);
 
 function truthy(value: unknown): boolean {
   if (typeof value === 'string') return ['true', 'yes', 'on', '1', 'y'].includes(value.trim().toLowerCase());
@@ -265,15 +264,6 @@ function becomeFor(run: TaskRun, scope: Record<string, unknown>): BecomeOptions 
   return become;
 }
 
-/** Variables a transport reads for the host it connects to (ansible_host, ansible_port, ...). */
-function connectionVars(run: TaskRun, host: string, scope: Record<string, unknown>): Record<string, unknown> {
-  let connection = run.kw.connection ?? scope.ansible_connection;
-  if (connection === undefined && LOCALHOSTS.has(host) && !run.ctx.inventory.hasHost(host)) connection = 'local';
-  const extra: Record<string, unknown> = { ansible_connection: connection ?? 'ssh' };
-  if (run.kw.remote_user !== undefined) extra.ansible_user = run.kw.remote_user;
-  return childScope(scope, extra);
-}
-
 async function invokeModule(run: TaskRun, scope: Record<string, unknown>, noLog: boolean): Promise<Record<string, unknown>> {
   const { ctx, task } = run;
   const mod = ctx.lookupModule(task.action);
@@ -298,7 +288,7 @@ async function invokeModule(run: TaskRun, scope: Record<string, unknown>, noLog:
 
   let conn: Connection | undefined;
   const getConn = (): Connection => {
-    conn ??= ctx.pool.get(target, connectionVars(run, target, targetScope));
+    conn ??= ctx.pool.get(target, connectionVars(ctx.inventory, target, targetScope, run.kw));
     return conn;
   };
   const abort = new AbortController();

@@ -16,6 +16,7 @@ import { tagsSelected } from './tags.js';
 import { condition, template, type VarLayer } from './templar.js';
 import { expandLoop, itemLabel } from './loops.js';
 import { gatherFacts } from './facts.js';
+import { connectionVars } from './connection-vars.js';
 
 /** How a walk ended: go on, the host failed, cannot be reached, ended by meta, or must stop. */
 export type WalkResult = 'ok' | 'failed' | 'unreachable' | 'ended' | 'stopped';
@@ -373,9 +374,7 @@ export class HostWalker {
     }
     try {
       const scope = this.rt.scopes.scope(this.host, frame.layers);
-      let connection = frame.kw.connection ?? scope.ansible_connection;
-      if (connection === undefined && ['localhost', '127.0.0.1', '::1'].includes(this.host) && !this.ctx.inventory.hasHost(this.host)) connection = 'local';
-      const conn = this.ctx.pool.get(this.host, { ...scope, ansible_connection: connection ?? 'ssh' });
+      const conn = this.ctx.pool.get(this.host, connectionVars(this.ctx.inventory, this.host, scope, frame.kw));
       state.facts = await this.ctx.forks.run(async () => {
         await conn.connect();
         return gatherFacts(conn, (this.ctx.opts.timeoutSeconds ?? 0) * 1000 || undefined);
