@@ -42,6 +42,10 @@ interface HostKeySettings {
 
 const SESSION_OPEN_RETRIES = 40;
 
+/** Where openSession keeps a channel's exit status, recorded as soon as the channel exists. */
+const EXIT_STATUS = Symbol('exitStatus');
+type ExitRecorded = ClientChannel & { [EXIT_STATUS]?: number };
+
 export class SshConnection implements Connection {
   readonly transport = 'ssh';
   private target?: SshTarget;
@@ -99,7 +103,6 @@ export class SshConnection implements Connection {
     return new Promise<ExecBufferResult>((resolve, reject) => {
       const stdout: Buffer[] = [];
       const stderr: Buffer[] = [];
-      let exitCode: number | undefined;
       let settled = false;
       let timer: NodeJS.Timeout | undefined;
       const settle = (fn: () => void) => {
@@ -122,11 +125,9 @@ export class SshConnection implements Connection {
         const own = feeder.onStderr(chunk);
         if (own.length > 0) stderr.push(own);
       });
-      channel.on('exit', (code: number | null, signal?: string) => {
-        exitCode = code ?? 128 + signalNumber(signal);
-      });
       channel.on('close', () => {
         release();
+        const exitCode = (channel as ExitRecorded)[EXIT_STATUS];
         if (exitCode === undefined) {
           // no exit status: the connection went away under the command
           settle(() => reject(this.lostError('the connection was lost while a command was running')));
@@ -160,7 +161,16 @@ export class SshConnection implements Connection {
       const slot = await limit.acquire();
       try {
         const channel = await new Promise<ClientChannel>((resolve, reject) => {
-          client.exec(command, (err, stream) => (err ? reject(err) : resolve(stream)));
+          client.exec(command, (err, stream) => {
+            if (err) return reject(err);
+            // ssh2 may parse the whole reply (data, exit-status, close) from one chunk before
+            // the awaiting code runs: catch the exit status now, or it is lost (jump hosts
+            // batch packets like that) and the command looks like a lost connection
+            stream.once('exit', (code: number | null, signal?: string) => {
+              (stream as ExitRecorded)[EXIT_STATUS] = code ?? 128 + signalNumber(signal);
+            });
+            resolve(stream);
+          });
         });
         slot.opened();
         return { channel, release: slot.release };
