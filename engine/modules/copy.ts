@@ -5,7 +5,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, join, posix } from 'node:path';
 import { defineModule, type FileDiff, type ModuleContext, type ModuleResult } from './types.js';
 import { MODE_SCHEMA, resolveMode, type ModeSpec } from './mode.js';
-import { checkDestDir, ensureFileContent, guarded, MAX_DIFF_BYTES, planAttributes, stateDiff } from './file-write.js';
+import { checkDestDir, FILE_WRITE_PROPERTIES, ensureFileContent, guarded, MAX_DIFF_BYTES, planAttributes, stateDiff } from './file-write.js';
 import { findControllerSource, notFoundMessage } from './source-path.js';
 import type { FileStat } from '../connection/host-ops.js';
 
@@ -30,18 +30,11 @@ export const copySchema = {
   additionalProperties: false,
   required: ['dest'],
   properties: {
+    ...FILE_WRITE_PROPERTIES,
     src: { type: 'string', minLength: 1 },
     content: { type: 'string' },
-    dest: { type: 'string', minLength: 1 },
-    mode: MODE_SCHEMA,
-    owner: { type: 'string' },
-    group: { type: 'string' },
-    backup: { type: 'boolean' },
-    validate: { type: 'string', pattern: '%s' },
-    force: { type: 'boolean' },
     remote_src: { type: 'boolean' },
     directory_mode: MODE_SCHEMA,
-    follow: { type: 'boolean' },
     local_follow: { type: 'boolean' },
   },
   not: { required: ['src', 'content'] },

@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import type { FileStat } from '../connection/host-ops.js';
 import { HostOpError, ValidateError } from '../connection/host-ops.js';
 import { ShellSplitError } from '../connection/shell.js';
-import { formatMode, ModeError, resolveMode, type ModeSpec } from './mode.js';
+import { formatMode, MODE_SCHEMA, ModeError, resolveMode, type ModeSpec } from './mode.js';
 import type { FileDiff, ModuleContext, ModuleResult } from './types.js';
 
 /** Ansible's max_file_size_for_diff default. */
@@ -229,3 +229,15 @@ export function checkDestDir(dirStat: FileStat, check: boolean): ModuleResult | 
   if (check && dirStat.type === 'absent') return undefined;
   return { changed: false, failed: true, msg: `Destination directory ${dirStat.path} does not exist` };
 }
+
+/** Arguments every module that writes one file shares (copy, template): Ansible's names. */
+export const FILE_WRITE_PROPERTIES = {
+  dest: { type: 'string', minLength: 1 },
+  mode: MODE_SCHEMA,
+  owner: { type: 'string' },
+  group: { type: 'string' },
+  backup: { type: 'boolean' },
+  validate: { type: 'string', pattern: '%s' },
+  force: { type: 'boolean' },
+  follow: { type: 'boolean' },
+} as const;

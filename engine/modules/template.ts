@@ -3,8 +3,8 @@
 import { readFileSync, statSync } from 'node:fs';
 import { posix } from 'node:path';
 import { defineModule, type ModuleContext, type ModuleResult } from './types.js';
-import { MODE_SCHEMA, type ModeSpec } from './mode.js';
-import { checkDestDir, ensureFileContent, guarded, MAX_DIFF_BYTES } from './file-write.js';
+import { type ModeSpec } from './mode.js';
+import { checkDestDir, FILE_WRITE_PROPERTIES, ensureFileContent, guarded, MAX_DIFF_BYTES } from './file-write.js';
 import { findControllerSource, notFoundMessage } from './source-path.js';
 
 export interface TemplateArgs {
@@ -28,15 +28,8 @@ export default defineModule<TemplateArgs>({
     additionalProperties: false,
     required: ['src', 'dest'],
     properties: {
+      ...FILE_WRITE_PROPERTIES,
       src: { type: 'string', minLength: 1 },
-      dest: { type: 'string', minLength: 1 },
-      mode: MODE_SCHEMA,
-      owner: { type: 'string' },
-      group: { type: 'string' },
-      backup: { type: 'boolean' },
-      validate: { type: 'string', pattern: '%s' },
-      force: { type: 'boolean' },
-      follow: { type: 'boolean' },
       newline_sequence: { enum: ['\n', '\r', '\r\n', '\\n', '\\r', '\\r\\n'] },
     },
   },
