@@ -18,6 +18,7 @@ import { notify, throttleFor } from './play-runtime.js';
 import { childScope, condition, expression, template, templateText, type VarLayer } from './templar.js';
 import { expandLoop, itemLabel } from './loops.js';
 import { censorResult } from './censor.js';
+import { toBool } from '../vars/index.js';
 import { connectionVars } from './connection-vars.js';
 
 export interface TaskRun {
@@ -60,11 +61,6 @@ export class HostUnreachable extends Error {
   }
 }
 
-function truthy(value: unknown): boolean {
-  if (typeof value === 'string') return ['true', 'yes', 'on', '1', 'y'].includes(value.trim().toLowerCase());
-  return Boolean(value);
-}
-
 function errorMessage(err: unknown): string {
   if (err instanceof TsplayError) {
     return err.pos ? `${err.pos.file}:${err.pos.line}:${err.pos.col}: ${err.message}` : err.message;
@@ -86,7 +82,7 @@ export async function executeTask(run: TaskRun): Promise<TaskOutcome> {
   const scope = run.rt.scopes.scope(run.host, [...run.layers, { name: 'task vars', vars: run.task.kw.vars ?? {} }]);
   let runOnce = false;
   try {
-    runOnce = run.group.length > 1 && truthy(kwValue(run, scope, 'run_once', run.kw.run_once ?? false));
+    runOnce = run.group.length > 1 && toBool(kwValue(run, scope, 'run_once', run.kw.run_once ?? false));
   } catch {
     runOnce = false; // the error shows when the task itself evaluates the keyword
   }
@@ -125,7 +121,7 @@ async function executeOwn(run: TaskRun, scope: Record<string, unknown>): Promise
   const { task } = run;
   let noLog = false;
   try {
-    noLog = truthy(kwValue(run, scope, 'no_log', run.kw.no_log ?? false));
+    noLog = toBool(kwValue(run, scope, 'no_log', run.kw.no_log ?? false));
     for (const outer of run.outerWhen) {
       if (!condition(outer.cond, scope, outer.pos)) return skip(run, scope, outer.cond, noLog);
     }
@@ -248,7 +244,7 @@ function applyResultConditions(run: TaskRun, scope: Record<string, unknown>, res
 
 function becomeFor(run: TaskRun, scope: Record<string, unknown>): BecomeOptions | undefined {
   const enabled = run.kw.become !== undefined ? kwValue(run, scope, 'become', run.kw.become) : scope.ansible_become;
-  if (!truthy(enabled ?? false)) return undefined;
+  if (!toBool(enabled ?? false)) return undefined;
   const pick = (kw: unknown, ...vars: string[]): unknown => {
     if (kw !== undefined) return kw;
     for (const name of vars) if (scope[name] !== undefined && scope[name] !== null) return scope[name];
@@ -277,8 +273,8 @@ async function invokeModule(run: TaskRun, scope: Record<string, unknown>, noLog:
   if (task.action === 'debug' && Number(args.verbosity ?? 0) > ctx.opts.verbosity) {
     return { changed: false, skipped: true, skip_reason: 'Verbosity threshold not met.' };
   }
-  const check = run.kw.check_mode !== undefined ? truthy(kwValue(run, scope, 'check_mode', run.kw.check_mode)) : ctx.opts.check;
-  const diff = run.kw.diff !== undefined ? truthy(kwValue(run, scope, 'diff', run.kw.diff)) : ctx.opts.diff;
+  const check = run.kw.check_mode !== undefined ? toBool(kwValue(run, scope, 'check_mode', run.kw.check_mode)) : ctx.opts.check;
+  const diff = run.kw.diff !== undefined ? toBool(kwValue(run, scope, 'diff', run.kw.diff)) : ctx.opts.diff;
   const delegate = run.kw.delegate_to !== undefined ? String(kwValue(run, scope, 'delegate_to', run.kw.delegate_to)) : undefined;
   const target = delegate ?? run.host;
   const targetScope = delegate && ctx.inventory.hasHost(delegate) ? (run.rt.scopes.hostvars()[delegate] as Record<string, unknown>) : scope;
@@ -344,7 +340,7 @@ async function invokeModule(run: TaskRun, scope: Record<string, unknown>, noLog:
     if (!diff || noLog) delete out.diff;
     if (result.facts && typeof result.facts === 'object') {
       // set_fact (and later setup): facts persist on the host, above play vars
-      const state = hostState(ctx, delegate && truthy(run.kw.delegate_facts ?? false) ? delegate : run.host);
+      const state = hostState(ctx, delegate && toBool(run.kw.delegate_facts ?? false) ? delegate : run.host);
       Object.assign(state.hostFacts, result.facts);
       delete out.facts;
     }
@@ -393,7 +389,7 @@ function finish(
   let ignored = false;
   if (status === 'failed') {
     try {
-      ignored = truthy(kwValue(run, scope, 'ignore_errors', run.kw.ignore_errors ?? false));
+      ignored = toBool(kwValue(run, scope, 'ignore_errors', run.kw.ignore_errors ?? false));
     } catch {
       ignored = false;
     }

@@ -17,6 +17,7 @@ import { condition, template, type VarLayer } from './templar.js';
 import { expandLoop, itemLabel } from './loops.js';
 import { gatherFacts } from './facts.js';
 import { connectionVars } from './connection-vars.js';
+import { toBool } from '../vars/index.js';
 
 /** How a walk ended: go on, the host failed, cannot be reached, ended by meta, or must stop. */
 export type WalkResult = 'ok' | 'failed' | 'unreachable' | 'ended' | 'stopped';
@@ -213,7 +214,7 @@ export class HostWalker {
   }
 
   private unreachable(taskId: string, taskName: string, result: Record<string, unknown>, kw: InheritedKeywords): WalkResult {
-    const ignore = kw.ignore_unreachable === true || kw.ignore_unreachable === 'true';
+    const ignore = toBool(kw.ignore_unreachable ?? false);
     this.ctx.emit({
       kind: 'host-result', taskId, task: taskName, host: this.host, status: 'unreachable',
       ...(ignore ? { ignored: true } : {}),
