@@ -1,17 +1,26 @@
 // --ask-pass / --ask-become-pass: read a secret without echo on a terminal, or one line
 // from standard input when it is not a terminal (scripts, CI).
-import { createInterface } from 'node:readline';
+import { createInterface, type Interface } from 'node:readline';
+
+/** Off a terminal, one reader hands out stdin's lines in order (-k then -K read two lines). */
+let piped: { reader: Interface; lines: AsyncIterator<string> } | undefined;
+
+/** Stop reading standard input, so an open pipe does not keep the process alive. */
+export function closePrompts(): void {
+  piped?.reader.close();
+  piped = undefined;
+  process.stdin.pause();
+}
 
 export async function promptSecret(prompt: string): Promise<string> {
   const input = process.stdin;
   if (!input.isTTY) {
-    const lines = createInterface({ input, terminal: false });
-    try {
-      for await (const line of lines) return line;
-    } finally {
-      lines.close();
+    if (!piped) {
+      const reader = createInterface({ input, terminal: false });
+      piped = { reader, lines: reader[Symbol.asyncIterator]() };
     }
-    return '';
+    const next = await piped.lines.next();
+    return next.done ? '' : next.value;
   }
   process.stderr.write(prompt);
   input.setRawMode(true);

@@ -8,7 +8,7 @@ import { createReporter } from '../report/select.js';
 import { parseLimit } from '../inventory/patterns.js';
 import { listPlaybook } from './list-playbook.js';
 import { defaultInventorySources } from './defaults.js';
-import { promptSecret } from './prompt-secret.js';
+import { closePrompts, promptSecret } from './prompt-secret.js';
 
 interface RunFlags {
   inventory?: string[];
@@ -79,6 +79,7 @@ async function runCommand(playbooks: string[], flags: RunFlags): Promise<number>
   const connectionDefaults: Record<string, unknown> = {};
   if (flags.askPass) connectionDefaults.ansible_password = await promptSecret('SSH password: ');
   if (flags.askBecomePass) connectionDefaults.ansible_become_password = await promptSecret('BECOME password: ');
+  if (flags.askPass || flags.askBecomePass) closePrompts();
   let exitCode: number = ExitCode.ok;
   for (const playbook of playbooks) {
     const req: PlaybookRequest = {
