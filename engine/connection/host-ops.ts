@@ -3,10 +3,18 @@
 // probes are batched into one script that prints key=value records, writes carry their data
 // on stdin. Every path is quoted with shQuote; nothing a user wrote is ever run as code
 // except the `validate:` command, which is split into words like Ansible does.
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { posix } from 'node:path';
-import type { BecomeOptions, Connection, ExecOptions, ExecResult } from './types.js';
-import { shQuote, shlexSplit } from './shell.js';
+import { TransferError, type BecomeOptions, type Connection, type ExecOptions, type ExecResult } from './types.js';
+import { isSuWithPassword, shQuote, shlexSplit } from './shell.js';
+
+/**
+ * Writes at least this big go over the connection's SFTP session (when it has one) instead
+ * of the exec's stdin. Measured on loopback sshd (spec/lab/ssh-transfer.test.ts, report):
+ * SFTP put + the one exec is ~15-20% faster at 1 MiB and 50 MiB, and no better below, where
+ * the exec round trip dominates and SFTP adds its own open/close round trips.
+ */
+export const SFTP_WRITE_MIN_BYTES = 256 * 1024;
 
 export type FileType = 'file' | 'directory' | 'link' | 'other';
 
@@ -194,8 +202,23 @@ export class HostOps {
     return parseInt(res.stdout.trim(), 8);
   }
 
-  /** A file's bytes, or null when it does not exist. Binary-safe. */
+  /**
+   * A file's bytes, or null when it does not exist. Binary-safe. Without become, over the
+   * connection's SFTP session when it has one: no exec, no base64 (measured 0.7 ms vs 130 ms
+   * for 4 KiB, 30 ms vs 200 ms for 1 MiB on loopback). Anything SFTP cannot say plainly
+   * (permission denied, not a regular file, a dangling link) goes the exec way, for its
+   * messages.
+   */
   async readFile(path: string): Promise<Buffer | null> {
+    if (!this.opts.become && this.conn.getFile) {
+      try {
+        return await this.conn.getFile(path);
+      } catch (err) {
+        if (!(err instanceof TransferError)) throw err;
+        if (err.code === 'not-found' && this.conn.pathExists && !(await this.conn.pathExists(path).catch(() => true))) return null;
+        // any other transfer problem: the shell reads it, or says why not
+      }
+    }
     const p = shQuote(path);
     const res = await this.run(`[ -e ${p} ] || [ -L ${p} ] || exit 3\nbase64 < ${p}`);
     if (res.rc === 3) return null;
@@ -209,8 +232,65 @@ export class HostOps {
    * validate and backup, then rename. A trap removes the temp file on every exit path.
    */
   async writeFileAtomic(path: string, data: Buffer, opts: WriteOptions = {}): Promise<WriteResult> {
+    const checksum = createHash('sha1').update(data).digest('hex');
+    const viaSftp = await this.writeViaSftp(path, data, opts);
+    if (viaSftp) return { ...viaSftp, checksum };
     const result = await this.replaceFile(path, { kind: 'stdin', data }, opts);
-    return { ...result, checksum: createHash('sha1').update(data).digest('hex') };
+    return { ...result, checksum };
+  }
+
+  /**
+   * The SFTP variant of writeFileAtomic, or undefined when it does not apply (no SFTP, a
+   * small file, become to a user other than root, SFTP refused): the caller then streams
+   * over stdin. SFTP runs as the login user, so:
+   * - without become, the data goes straight into a new temp file (O_EXCL, 0600) next to
+   *   the destination and the one exec finishes the job (owner, mode, validate, backup, mv);
+   * - with become (to root), the data goes into a private folder the login user owns
+   *   (mode 0700) and the one become exec copies it into a temp file next to the
+   *   destination; su with a password needs this at every size (a PTY mangles binary stdin).
+   * The staged files are removed in every path: by the exec's trap, and from here after it.
+   */
+  private async writeViaSftp(path: string, data: Buffer, opts: WriteOptions): Promise<Omit<WriteResult, 'checksum'> | undefined> {
+    const conn = this.conn;
+    if (!conn.putFile || !conn.removePath) return undefined;
+    const become = this.opts.become;
+    const needsPty = isSuWithPassword(become);
+    if (data.length < SFTP_WRITE_MIN_BYTES && !needsPty) return undefined;
+    // only root can read what the login user staged in a 0700 folder
+    if (become && (become.user || 'root') !== 'root') return undefined;
+    const token = randomBytes(8).toString('hex');
+    if (!become) {
+      const tmp = posix.join(posix.dirname(path), `.tsplay-tmp.${token}`);
+      try {
+        await conn.putFile(data, tmp, 0o600);
+      } catch (err) {
+        if (err instanceof TransferError) return undefined; // e.g. the login user may not write there: the shell says why
+        throw err;
+      }
+      try {
+        return await this.replaceFile(path, { kind: 'placed', tmp }, opts);
+      } finally {
+        await conn.removePath(tmp).catch(() => {});
+      }
+    }
+    if (!conn.makeDir) return undefined;
+    const stage = `/tmp/.tsplay-stage.${token}`;
+    const staged = `${stage}/data`;
+    try {
+      await conn.makeDir(stage, 0o700);
+      await conn.putFile(data, staged, 0o600);
+    } catch (err) {
+      await conn.removePath(staged).catch(() => {});
+      await conn.removePath(stage, true).catch(() => {});
+      if (err instanceof TransferError) return undefined;
+      throw err;
+    }
+    try {
+      return await this.replaceFile(path, { kind: 'host', src: staged, cleanup: stage }, opts);
+    } finally {
+      await conn.removePath(staged).catch(() => {});
+      await conn.removePath(stage, true).catch(() => {});
+    }
   }
 
   /** Like writeFileAtomic, but the content is a file already on the host (remote_src). */
@@ -220,19 +300,24 @@ export class HostOps {
 
   private async replaceFile(
     path: string,
-    source: { kind: 'stdin'; data: Buffer } | { kind: 'host'; src: string },
+    // stdin: the data on the exec's stdin; host: a file on the host (remote_src, or staged by
+    // SFTP in a private folder `cleanup` removed at the end); placed: the temp file is
+    // already next to the destination (written by SFTP)
+    source: { kind: 'stdin'; data: Buffer } | { kind: 'host'; src: string; cleanup?: string } | { kind: 'placed'; tmp: string },
     opts: WriteOptions,
   ): Promise<Omit<WriteResult, 'checksum'>> {
     const dest = shQuote(path);
     const dir = shQuote(posix.dirname(path));
+    const stage = source.kind === 'host' ? source.cleanup : undefined;
     const lines = [
       STAT_FUNCTION,
       `dest=${dest}`,
+      ...(stage ? [`stage=${shQuote(stage)}`] : []),
       // the temp name starts with a dot so globs like *.conf in the folder do not see it
-      `tmp=$(mktemp ${dir}/.tsplay-tmp.XXXXXXXXXX) || exit 70`,
-      `trap 'rm -f -- "$tmp"' EXIT`,
+      source.kind === 'placed' ? `tmp=${shQuote(source.tmp)}` : `tmp=$(mktemp ${dir}/.tsplay-tmp.XXXXXXXXXX) || exit 70`,
+      `trap 'rm -f -- "$tmp"${stage ? '; rm -rf -- "$stage"' : ''}' EXIT`,
       `trap 'exit 129' HUP; trap 'exit 130' INT; trap 'exit 143' TERM`,
-      source.kind === 'stdin' ? `cat > "$tmp" || exit 71` : `cat -- ${shQuote(source.src)} > "$tmp" || exit 71`,
+      source.kind === 'stdin' ? `cat > "$tmp" || exit 71` : source.kind === 'host' ? `cat -- ${shQuote(source.src)} > "$tmp" || exit 71` : `[ -f "$tmp" ] || exit 71`,
       `sync -- "$tmp" 2>/dev/null || sync`,
       // keep the old owner (ignored when we may not, as Ansible does), then apply the asked ones
       `if [ -e "$dest" ]; then set -- $(stat -L -c '%a %u %g' -- "$dest"); chown "$2:$3" "$tmp" 2>/dev/null; old_mode=$1; else old_mode=; fi`,

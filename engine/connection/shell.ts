@@ -104,6 +104,143 @@ export function wrapBecome(script: string, become: BecomeOptions | undefined): B
   };
 }
 
+// ---------------------------------------------------------------- su with a password (PTY)
+
+/** How long su may take to ask for the password and accept it before the exec is failed. */
+export const SU_PROMPT_TIMEOUT_MS = 15_000;
+
+/** True when become needs su to read a password from a terminal (ssh allocates a PTY for it). */
+export function isSuWithPassword(become: BecomeOptions | undefined): become is BecomeOptions & { password: string } {
+  return become?.method === 'su' && become.password !== undefined && become.password !== '';
+}
+
+/**
+ * su reads its password from a terminal, so the command runs on a PTY (over ssh). A PTY has
+ * one output stream and a line discipline that mangles binary input, so the script is
+ * wrapped to keep the exec contract anyway:
+ * - the PTY is created with ECHO and ONLCR off (and `stty` repeats it inside), so nothing we
+ *   type is echoed and a newline stays a newline;
+ * - su's prompt (any text ending in ':' before the success marker, so localized prompts
+ *   work) is answered once with the password, written to the PTY, never on a command line
+ *   or in the environment;
+ * - once su switched users the inner shell prints `successMarker`; everything before it
+ *   (prompt, su's noise) is dropped;
+ * - the script's stderr goes to a private temp file and is printed after `stderrMarker` at
+ *   the end, so stdout and stderr stay apart (a command's interleaving of the two is lost);
+ * - stdin travels base64-encoded in 76-column lines followed by ^D (EOF in canonical mode)
+ *   and is decoded by `base64 -d` on the host: binary-safe, but slower than a pipe, so
+ *   host-ops sends large files over SFTP instead. Without stdin the script reads /dev/null.
+ */
+export interface SuPtyPlan {
+  /** The command for the login shell. */
+  script: string;
+  password: string;
+  successMarker: string;
+  stderrMarker: string;
+  /** What to type after the success marker (base64 lines and ^D), when there is stdin. */
+  typedStdin?: Buffer;
+}
+
+export function wrapSuWithPassword(script: string, become: BecomeOptions & { password: string }, stdin: Buffer | undefined): SuPtyPlan {
+  const user = become.user || 'root';
+  const token = randomBytes(12).toString('hex');
+  const successMarker = `TSPLAY-BECOME-SUCCESS-${token}`;
+  const stderrMarker = `@@tsplay-stderr-${token}@@`;
+  const run = stdin === undefined
+    ? `/bin/sh -c ${shQuote(script)} </dev/null 2>>"$tsplay_err"`
+    : `base64 -d 2>>"$tsplay_err" | /bin/sh -c ${shQuote(script)} 2>>"$tsplay_err"`;
+  const inner = [
+    'stty -echo -onlcr 2>/dev/null',
+    `tsplay_err=$(mktemp) || exit 1`,
+    `trap 'rm -f -- "$tsplay_err"' EXIT`,
+    `trap 'exit 129' HUP; trap 'exit 143' TERM`,
+    `printf '%s\\n' ${shQuote(successMarker)}`,
+    run,
+    'tsplay_rc=$?',
+    `printf '%s' ${shQuote(stderrMarker)}`,
+    'cat -- "$tsplay_err"',
+    'exit $tsplay_rc',
+  ].join('\n');
+  const flags = splitFlags(become.flags) ?? [];
+  const plan: SuPtyPlan = {
+    script: `su ${shJoin(flags)}${flags.length ? ' ' : ''}${shQuote(user)} -c ${shQuote(`/bin/sh -c ${shQuote(inner)}`)}`,
+    password: become.password,
+    successMarker,
+    stderrMarker,
+  };
+  if (stdin !== undefined) {
+    const lines = stdin.toString('base64').replace(/.{76}/g, '$&\n');
+    plan.typedStdin = Buffer.from(`${lines}${lines.endsWith('\n') || lines === '' ? '' : '\n'}\x04`, 'latin1');
+  }
+  return plan;
+}
+
+/**
+ * The conversation with su on a PTY: answers the prompt once, types stdin after the
+ * success marker, and splits what followed into stdout and stderr. Transport-agnostic.
+ */
+export class SuPasswordExchange {
+  private before = '';
+  private readonly after: Buffer[] = [];
+  private passed = false;
+  private passwordSent = false;
+
+  constructor(
+    private readonly plan: SuPtyPlan,
+    private readonly sink: StdinSink,
+  ) {}
+
+  /** su switched users and the script runs. */
+  get switched(): boolean {
+    return this.passed;
+  }
+
+  onOutput(chunk: Buffer): void {
+    if (this.passed) {
+      this.after.push(chunk);
+      return;
+    }
+    this.before += chunk.toString('latin1');
+    const at = this.before.indexOf(this.plan.successMarker);
+    if (at >= 0) {
+      let rest = this.before.slice(at + this.plan.successMarker.length);
+      rest = rest.replace(/^\r?\n/, '');
+      this.before = this.before.slice(0, at);
+      this.passed = true;
+      if (rest.length > 0) this.after.push(Buffer.from(rest, 'latin1'));
+      if (this.plan.typedStdin) this.sink.write(this.plan.typedStdin);
+      return;
+    }
+    // su's prompt: whatever it printed ends in ':' and waits (localized prompts included)
+    if (!this.passwordSent && /:\s*$/.test(this.before)) {
+      this.passwordSent = true;
+      this.sink.write(Buffer.from(`${this.plan.password}\n`, 'utf8'));
+    }
+  }
+
+  /** The exec result once the command exited with `rc`. */
+  result(rc: number): { rc: number; stdout: Buffer; stderr: string } {
+    if (!this.passed) {
+      // su never ran the script: wrong password, unknown user, su missing...
+      const said = this.suMessage();
+      const stderr = this.passwordSent ? `Incorrect su password${said ? ` (${said})` : ''}` : said || 'su failed before running the command';
+      return { rc: rc === 0 ? 1 : rc, stdout: Buffer.alloc(0), stderr };
+    }
+    const all = Buffer.concat(this.after);
+    const mark = all.lastIndexOf(this.plan.stderrMarker);
+    if (mark < 0) return { rc, stdout: all, stderr: '' };
+    return { rc, stdout: all.subarray(0, mark), stderr: all.subarray(mark + this.plan.stderrMarker.length).toString('utf8') };
+  }
+
+  /** What su printed, without its prompt (and never the password: ECHO is off). */
+  suMessage(): string {
+    let text = this.before.replace(/\r/g, '');
+    const prompt = /^[^\n]*:[ \t]*(\n|$)/.exec(text);
+    if (this.passwordSent && prompt) text = text.slice(prompt[0].length);
+    return Buffer.from(text, 'latin1').toString('utf8').trim().split(this.plan.password).join('********');
+  }
+}
+
 /** Where the child's stdin goes; a transport adapts its stream to this. */
 export interface StdinSink {
   write(data: Buffer): void;

@@ -6,15 +6,16 @@
 import { lookup } from 'node:dns/promises';
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
-import type { Duplex } from 'node:stream';
+import type { Duplex, Readable } from 'node:stream';
 import ssh2 from 'ssh2';
-import type { AnyAuthMethod, AuthenticationType, ClientChannel, ConnectConfig, Client as ClientType } from 'ssh2';
+import type { AnyAuthMethod, AuthenticationType, ClientChannel, ConnectConfig, Client as ClientType, PseudoTtyOptions, SFTPWrapper } from 'ssh2';
 import { ChannelLimit } from './channel-limit.js';
+import { SftpSession } from './sftp-session.js';
 import { checkHostKey, fingerprintSha256, knownHostName, knownKeyTypes, loadKnownHosts, recordHostKey } from './known-hosts.js';
 import type { ExecBufferResult } from './local.js';
-import { BecomeStdinFeeder, prepareScript, shQuote, wrapBecome } from './shell.js';
+import { BecomeStdinFeeder, isSuWithPassword, prepareScript, shQuote, SU_PROMPT_TIMEOUT_MS, SuPasswordExchange, wrapBecome, wrapSuWithPassword } from './shell.js';
 import { hopLabel, resolveSshTarget, type SshHop, type SshTarget } from './ssh-options.js';
-import { CommandTimeoutError, UnreachableError, type Connection, type ExecOptions, type ExecResult } from './types.js';
+import { CommandTimeoutError, TransferError, UnreachableError, type Connection, type ExecOptions, type ExecResult } from './types.js';
 
 const { Client, utils } = ssh2;
 
@@ -42,6 +43,16 @@ interface HostKeySettings {
 
 const SESSION_OPEN_RETRIES = 40;
 
+/** The PTY for su with a password: no echo (the password and typed stdin never come back), no CR added. */
+const SU_PTY: PseudoTtyOptions = { term: 'dumb', cols: 200, rows: 24, modes: { ECHO: 0, ECHONL: 0, ONLCR: 0, ICANON: 1 } };
+
+/** The long-lived SFTP session of a connection, with the channel slot it holds. */
+interface SftpHandle {
+  session: SftpSession;
+  client: ClientType;
+  release: () => void;
+}
+
 /** Where openSession keeps a channel's exit status, recorded as soon as the channel exists. */
 const EXIT_STATUS = Symbol('exitStatus');
 type ExitRecorded = ClientChannel & { [EXIT_STATUS]?: number };
@@ -56,6 +67,13 @@ export class SshConnection implements Connection {
   private closed = false;
   /** Rejecters of commands in flight, failed when the connection drops. */
   private readonly inFlight = new Set<(err: Error) => void>();
+  /** ONE SFTP session per connection, opened on first transfer, reused, reopened if it died. */
+  private sftpOpening?: Promise<SftpHandle>;
+  private sftpHandle?: SftpHandle;
+  /** The server has no SFTP subsystem (or refused it): transfers fall back to exec. */
+  private sftpUnavailable?: string;
+  /** How many SFTP sessions this connection opened (1 for a whole run, unless one died). */
+  sftpSessionsOpened = 0;
 
   constructor(
     readonly host: string,
@@ -80,6 +98,7 @@ export class SshConnection implements Connection {
 
   async close(): Promise<void> {
     this.closed = true;
+    this.dropSftp();
     const client = this.client;
     this.client = undefined;
     if (client) await endClient(client);
@@ -93,8 +112,9 @@ export class SshConnection implements Connection {
   }
 
   async execBuffer(script: string, opts: ExecOptions = {}): Promise<ExecBufferResult> {
-    const plan = wrapBecome(prepareScript(script, opts), opts.become);
     const stdin = opts.stdin === undefined ? undefined : Buffer.isBuffer(opts.stdin) ? opts.stdin : Buffer.from(opts.stdin, 'utf8');
+    if (isSuWithPassword(opts.become)) return this.execSuWithPassword(prepareScript(script, opts), opts, stdin);
+    const plan = wrapBecome(prepareScript(script, opts), opts.become);
     // the login shell parses this line; /bin/sh then runs the script, whatever the login shell is
     const command = `/bin/sh -c ${shQuote(plan.script)}`;
     const client = await this.ensureClient();
@@ -154,23 +174,193 @@ export class SshConnection implements Connection {
     });
   }
 
+  /**
+   * su with a password: su reads it from a terminal, so this exec gets a PTY. The exchange
+   * (prompt, password, marker, stdin as base64, stderr kept apart) is SuPasswordExchange's;
+   * here: the channel, and a bounded wait so a su that never accepts is a failure, not a hang.
+   */
+  private async execSuWithPassword(script: string, opts: ExecOptions, stdin: Buffer | undefined): Promise<ExecBufferResult> {
+    const plan = wrapSuWithPassword(script, opts.become as NonNullable<ExecOptions['become']> & { password: string }, stdin);
+    const client = await this.ensureClient();
+    const { channel, release } = await this.openSession(client, `/bin/sh -c ${shQuote(plan.script)}`, SU_PTY);
+    return new Promise<ExecBufferResult>((resolve, reject) => {
+      let settled = false;
+      let becomeTimedOut = false;
+      const timers: NodeJS.Timeout[] = [];
+      const settle = (fn: () => void) => {
+        if (settled) return;
+        settled = true;
+        for (const t of timers) clearTimeout(t);
+        this.inFlight.delete(lost);
+        fn();
+      };
+      const lost = (err: Error) => settle(() => reject(err));
+      this.inFlight.add(lost);
+      const kill = () => {
+        try {
+          channel.signal('KILL');
+        } catch {
+          // closing already
+        }
+        channel.close();
+      };
+      const exchange = new SuPasswordExchange(plan, { write: (data) => channel.write(data), end: () => channel.end() });
+      channel.on('error', () => {});
+      channel.on('data', (chunk: Buffer) => exchange.onOutput(chunk));
+      channel.stderr.on('data', (chunk: Buffer) => exchange.onOutput(chunk)); // a PTY has none; just in case
+      channel.on('close', () => {
+        release();
+        const exitCode = (channel as ExitRecorded)[EXIT_STATUS];
+        if (becomeTimedOut) {
+          const said = exchange.suMessage();
+          const secs = Math.round(SU_PROMPT_TIMEOUT_MS / 1000);
+          settle(() => resolve({ rc: 1, stdout: Buffer.alloc(0), stderr: `Timeout (${secs}s) waiting for privilege escalation prompt${said ? `: ${said}` : ''}` }));
+          return;
+        }
+        if (exitCode === undefined) {
+          settle(() => reject(this.lostError('the connection was lost while a command was running')));
+          return;
+        }
+        const rc = exitCode;
+        settle(() => resolve(exchange.result(rc)));
+      });
+      // bounded: a su that neither runs the script nor exits (a prompt we cannot answer) is killed
+      timers.push(
+        setTimeout(() => {
+          if (exchange.switched) return;
+          becomeTimedOut = true;
+          kill();
+        }, SU_PROMPT_TIMEOUT_MS),
+      );
+      if (opts.timeoutMs !== undefined && opts.timeoutMs > 0) {
+        const ms = opts.timeoutMs;
+        timers.push(
+          setTimeout(() => {
+            settle(() => reject(new CommandTimeoutError(`The command timed out after ${ms} ms`, ms)));
+            kill();
+          }, ms),
+        );
+      }
+    });
+  }
+
+  // ---------------------------------------------------------------- SFTP transfers
+
+  /** See Connection.putFile: runs as the login user, creates a new file only. */
+  async putFile(data: Buffer | Readable, remotePath: string, mode = 0o600): Promise<void> {
+    await this.withSftp(remotePath, (s) => s.put(data, remotePath, mode));
+  }
+
+  async getFile(remotePath: string): Promise<Buffer> {
+    return this.withSftp(remotePath, (s) => s.get(remotePath));
+  }
+
+  async makeDir(remotePath: string, mode = 0o700): Promise<void> {
+    await this.withSftp(remotePath, (s) => s.mkdir(remotePath, mode));
+  }
+
+  async removePath(remotePath: string, dir = false): Promise<void> {
+    await this.withSftp(remotePath, (s) => (dir ? s.removeDir(remotePath) : s.remove(remotePath)));
+  }
+
+  async pathExists(remotePath: string): Promise<boolean> {
+    return this.withSftp(remotePath, (s) => s.exists(remotePath));
+  }
+
+  /** Run one transfer on the session; a session that died under it is reported as lost (the next call reopens). */
+  private async withSftp<T>(path: string, fn: (s: SftpSession) => Promise<T>): Promise<T> {
+    const handle = await this.sftp(path);
+    try {
+      return await fn(handle.session);
+    } catch (err) {
+      if (this.client !== handle.client) throw this.lostError('the connection was lost during a file transfer');
+      if (this.sftpHandle !== handle) throw new TransferError(`the sftp session closed during the transfer of ${path}`, 'lost', path);
+      throw err;
+    }
+  }
+
+  /** The SFTP session, opened on first use; it holds one channel slot for as long as it lives. */
+  private sftp(path: string): Promise<SftpHandle> {
+    if (this.sftpUnavailable) return Promise.reject(new TransferError(this.sftpUnavailable, 'unavailable', path));
+    if (this.sftpHandle && this.client === this.sftpHandle.client) return Promise.resolve(this.sftpHandle);
+    this.sftpOpening ??= this.openSftp(path).finally(() => {
+      this.sftpOpening = undefined;
+    });
+    return this.sftpOpening;
+  }
+
+  private async openSftp(path: string): Promise<SftpHandle> {
+    const client = await this.ensureClient();
+    // a session holding the only slot would starve every exec: below 2 channels, no SFTP
+    if (this.channelLimit < 2) throw new TransferError('the host allows only one session at a time', 'unavailable', path);
+    let opened: { channel: SFTPWrapper; release: () => void };
+    try {
+      opened = await this.openChannel<SFTPWrapper>(client, (cb) => client.sftp(cb));
+    } catch (err) {
+      if (err instanceof UnreachableError && this.client === client) {
+        // the server refused the subsystem (no sftp-server, or no Subsystem line)
+        this.sftpUnavailable = `sftp is not available on ${this.host}: ${err.message}`;
+        throw new TransferError(this.sftpUnavailable, 'unavailable', path);
+      }
+      throw err;
+    }
+    const handle: SftpHandle = { session: new SftpSession(opened.channel), client, release: opened.release };
+    this.sftpSessionsOpened++;
+    opened.channel.on('error', () => {}); // reported through the failed request and 'close'
+    opened.channel.on('close', () => {
+      opened.release();
+      if (this.sftpHandle === handle) this.sftpHandle = undefined; // reopened on next use
+    });
+    if (this.closed || this.client !== client) {
+      handle.session.end();
+      throw this.lostError('the connection was closed');
+    }
+    this.sftpHandle = handle;
+    return handle;
+  }
+
+  /** End the SFTP session (its slot is given back on close). */
+  private dropSftp(): void {
+    const handle = this.sftpHandle;
+    this.sftpHandle = undefined;
+    if (!handle) return;
+    try {
+      handle.session.end();
+    } catch {
+      // already closed
+    }
+    handle.release();
+  }
+
   /** A session channel, waiting for a slot; a refusal lowers the limit and waits for the next slot. */
-  private async openSession(client: ClientType, command: string): Promise<{ channel: ClientChannel; release: () => void }> {
+  private openSession(client: ClientType, command: string, pty?: PseudoTtyOptions): Promise<{ channel: ClientChannel; release: () => void }> {
+    return this.openChannel<ClientChannel>(client, (cb) => {
+      const opened = (err: Error | undefined, stream: ClientChannel) => {
+        if (!err) {
+          // ssh2 may parse the whole reply (data, exit-status, close) from one chunk before
+          // the awaiting code runs: catch the exit status now, or it is lost (jump hosts
+          // batch packets like that) and the command looks like a lost connection
+          stream.once('exit', (code: number | null, signal?: string) => {
+            (stream as ExitRecorded)[EXIT_STATUS] = code ?? 128 + signalNumber(signal);
+          });
+        }
+        cb(err, stream);
+      };
+      if (pty) client.exec(command, { pty }, opened);
+      else client.exec(command, opened);
+    });
+  }
+
+  /** Any channel (exec or sftp) under the channel limit, retrying refusals (past the server's MaxSessions). */
+  private async openChannel<C>(client: ClientType, open: (cb: (err: Error | undefined, channel: C) => void) => void): Promise<{ channel: C; release: () => void }> {
     const limit = (this.limit ??= new ChannelLimit(this.settings().maxSessions));
     for (let attempt = 1; ; attempt++) {
+      // an idle SFTP session must not hold the last slot an exec needs
+      if (limit.limit < 2 && this.sftpHandle) this.dropSftp();
       const slot = await limit.acquire();
       try {
-        const channel = await new Promise<ClientChannel>((resolve, reject) => {
-          client.exec(command, (err, stream) => {
-            if (err) return reject(err);
-            // ssh2 may parse the whole reply (data, exit-status, close) from one chunk before
-            // the awaiting code runs: catch the exit status now, or it is lost (jump hosts
-            // batch packets like that) and the command looks like a lost connection
-            stream.once('exit', (code: number | null, signal?: string) => {
-              (stream as ExitRecorded)[EXIT_STATUS] = code ?? 128 + signalNumber(signal);
-            });
-            resolve(stream);
-          });
+        const channel = await new Promise<C>((resolve, reject) => {
+          open((err, stream) => (err ? reject(err) : resolve(stream)));
         });
         slot.opened();
         return { channel, release: slot.release };
@@ -345,6 +535,9 @@ async function login(inventoryHost: string, hop: SshHop, hostKeys: HostKeySettin
     });
     try {
       client.connect(config);
+      // ssh2 leaves Nagle on: each channel close then waits for a 40 ms delayed ACK before the
+      // next channel can open (BENCHMARKS.md, "Connections"): 48 ms per command instead of 5
+      client.setNoDelay(true);
     } catch (err) {
       reject(new UnreachableError(`Failed to connect to the host via ssh: ${errorText(err)}`, inventoryHost));
     }

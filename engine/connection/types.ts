@@ -2,6 +2,7 @@
 // A connection only runs shell scripts and streams bytes; file operations (stat, read,
 // atomic write) are built once on top of exec in host-ops.ts, so every transport
 // behaves the same and needs nothing on the target but a POSIX shell.
+import type { Readable } from 'node:stream';
 
 export interface BecomeOptions {
   /** sudo (default) or su. */
@@ -46,6 +47,42 @@ export interface Connection {
   exec(script: string, opts?: ExecOptions): Promise<ExecResult>;
   /** Close the connection; safe to call twice. */
   close(): Promise<void>;
+
+  // Optional file transfer (ssh: one long-lived SFTP session per host). These run as the
+  // LOGIN user, never with become, and do no atomic replace: host-ops builds the guarantees
+  // (temp file in the destination folder, validate, rename) on top. They reject with a
+  // TransferError ('unavailable' when the host has no SFTP: callers fall back to exec) or
+  // an UnreachableError when the connection is lost.
+
+  /**
+   * Create `remotePath`, which must not exist yet (O_CREAT|O_EXCL: nothing already there,
+   * not even a symlink, is followed or replaced), with `mode` (default 0600), and write all
+   * of `data` to it. A failed transfer removes the partial file.
+   */
+  putFile?(data: Buffer | Readable, remotePath: string, mode?: number): Promise<void>;
+  /** The bytes of a regular file ('not-found', 'denied', 'not-regular' otherwise). */
+  getFile?(remotePath: string): Promise<Buffer>;
+  /** Create a folder with `mode` (default 0700); fails if anything exists at the path. */
+  makeDir?(remotePath: string, mode?: number): Promise<void>;
+  /** Remove a file, or an empty folder with `dir`; absent is fine. */
+  removePath?(remotePath: string, dir?: boolean): Promise<void>;
+  /** Whether anything (a dangling symlink too) exists at the path. */
+  pathExists?(remotePath: string): Promise<boolean>;
+}
+
+/** Why a transfer failed: the caller decides (null for not-found, fall back for unavailable). */
+export type TransferErrorCode = 'not-found' | 'denied' | 'not-regular' | 'unavailable' | 'lost' | 'failed';
+
+/** A putFile/getFile/... failed; `code` says why. */
+export class TransferError extends Error {
+  constructor(
+    message: string,
+    readonly code: TransferErrorCode,
+    readonly path: string,
+  ) {
+    super(message);
+    this.name = 'TransferError';
+  }
 }
 
 /** The host could not be reached, or the connection was lost. Counts as UNREACHABLE. */
