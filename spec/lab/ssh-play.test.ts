@@ -106,6 +106,18 @@ describe('playbooks over SSH on lab hosts', { skip }, () => {
     assert.equal(seen, '', 'password seen in a process list');
   });
 
+  test('-k and -K: the SSH and become passwords asked for, read from standard input off a terminal', () => {
+    const password = readFileSync(lab.becomeUsers!.passwordFile, 'utf8').trim();
+    // no key file: the only way in is the password
+    const inventory = write('pwonly.ini', `p2 ansible_host=${addr(2)} ansible_user=${lab.becomeUsers!.password} tsplay_known_hosts_file=${lab.knownHostsFile}\n`);
+    const playbook = write('pwonly.yml', `- hosts: all\n  gather_facts: false\n  become: true\n  tasks:\n    - command: id -un\n      register: who\n      changed_when: false\n    - assert:\n        that: who.stdout == 'root'\n`);
+    const withoutPassword = tsplay(['run', playbook, '-i', inventory, '--no-retry-files']);
+    assert.equal(withoutPassword.code, 3, 'logged in without a password?\n' + withoutPassword.stdout);
+    const r = tsplay(['run', playbook, '-i', inventory, '--no-retry-files', '-k', '-K'], { input: `${password}\n${password}\n` });
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    assert.equal((r.stdout + r.stderr).includes(password), false, 'the password was printed');
+  });
+
   test('a jump host: targets the controller cannot reach converge through one bastion', async () => {
     const bridge = `${lab.subnet.split('/')[0]!.replace(/\.0$/, '.1')}`;
     for (const n of [2, 3]) {
