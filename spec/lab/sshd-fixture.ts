@@ -170,7 +170,13 @@ export async function startSshd(opts: SshdOptions = {}): Promise<Sshd> {
   ].join('\n');
   const configFile = join(dir, 'sshd_config');
   writeFileSync(configFile, `${config}\n`);
-  const proc = spawn(SSHD, ['-D', '-e', '-f', configFile], { stdio: ['ignore', 'ignore', 'pipe'] });
+  // sshd runs in its own mount namespace with an empty /root: root's shell start-up files on
+  // this machine (pyenv here) would otherwise run on every command and lock each other (lab.md)
+  const proc = spawn(
+    'unshare',
+    ['--mount', '--propagation', 'private', 'sh', '-c', 'mount -t tmpfs -o mode=700 tsplay-root /root && exec "$0" -D -e -f "$1"', SSHD, configFile],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  );
   const sshd = new Sshd(dir, host, port, hostKey, proc);
   proc.stderr!.on('data', (chunk: Buffer) => (sshd.log += chunk.toString('utf8')));
   let exited = false;
