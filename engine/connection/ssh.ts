@@ -51,6 +51,8 @@ interface SftpHandle {
   session: SftpSession;
   client: ClientType;
   release: () => void;
+  /** Rejecters of transfers in flight on this session, failed when its channel closes. */
+  lost: Set<(err: Error) => void>;
 }
 
 /** Where openSession keeps a channel's exit status, recorded as soon as the channel exists. */
@@ -271,7 +273,19 @@ export class SshConnection implements Connection {
   private async withSftp<T>(path: string, fn: (s: SftpSession) => Promise<T>): Promise<T> {
     const handle = await this.sftp(path);
     try {
-      return await fn(handle.session);
+      // ssh2 leaves SFTP requests pending when the connection dies under them: race the
+      // transfer against the loss, as commands in flight do, so a dead host cannot hang it
+      return await new Promise<T>((resolve, reject) => {
+        const lost = (err: Error) => reject(err);
+        this.inFlight.add(lost);
+        handle.lost.add(lost);
+        fn(handle.session)
+          .then(resolve, reject)
+          .finally(() => {
+            this.inFlight.delete(lost);
+            handle.lost.delete(lost);
+          });
+      });
     } catch (err) {
       if (this.client !== handle.client) throw this.lostError('the connection was lost during a file transfer');
       if (this.sftpHandle !== handle) throw new TransferError(`the sftp session closed during the transfer of ${path}`, 'lost', path);
@@ -304,12 +318,14 @@ export class SshConnection implements Connection {
       }
       throw err;
     }
-    const handle: SftpHandle = { session: new SftpSession(opened.channel), client, release: opened.release };
+    const handle: SftpHandle = { session: new SftpSession(opened.channel), client, release: opened.release, lost: new Set() };
     this.sftpSessionsOpened++;
     opened.channel.on('error', () => {}); // reported through the failed request and 'close'
     opened.channel.on('close', () => {
       opened.release();
       if (this.sftpHandle === handle) this.sftpHandle = undefined; // reopened on next use
+      const err = new TransferError(`the sftp session on ${this.host} closed during a transfer`, 'lost', '');
+      for (const reject of [...handle.lost]) reject(err);
     });
     if (this.closed || this.client !== client) {
       handle.session.end();

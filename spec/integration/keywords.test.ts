@@ -3,7 +3,7 @@
 // Fixture: spec/fixtures/playbooks/keywords/site.yml.
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { tsplay, events, tempDir, repoRoot } from '../helpers/cli.js';
 
@@ -208,6 +208,38 @@ describe('run options', () => {
     assert.doesNotMatch(tasks.stdout, /tagged never/);
     const tags = tsplay(['run', 'site.yml', '-i', 'inventory.ini', '--list-tags'], { cwd: fixture });
     assert.match(tags.stdout, /TASK TAGS: \[always\]/);
+  });
+
+  test('magic variables: groups, group_names, hostvars, ansible_play_hosts, ansible_check_mode', () => {
+    const r = run(tmp.dir, ['--limit', 'h1,h3']);
+    const magic = r.events.filter((e) => e.kind === 'host-result' && e.task === 'magic variables');
+    assert.deepEqual(magic.map((e) => `${e.host}:${e.status}`).sort(), ['h1:ok', 'h3:ok']);
+  });
+
+  test('-e takes key=value, JSON and @file, the later winning', () => {
+    const vars = path.join(tmp.dir, 'extra.yml');
+    writeFileSync(vars, 'greeting: from-file\n');
+    const playbook = path.join(tmp.dir, 'extra-vars.yml');
+    writeFileSync(playbook, `- hosts: localhost\n  gather_facts: false\n  vars:\n    greeting: from-play\n  tasks:\n    - debug:\n        msg: "{{ greeting }} {{ n + 1 }} {{ word }}"\n`);
+    const r = tsplay(['run', playbook, '--json', '--no-retry-files', '-e', 'word=kv greeting=from-kv', '-e', '{"greeting": "from-json", "n": 3}', '-e', `@${vars}`]);
+    assert.equal(r.code, 0, r.stderr);
+    const msg = events(r.stdout).find((e) => e.kind === 'host-result')!.result.msg;
+    assert.equal(msg, 'from-file 4 kv');
+    const bad = tsplay(['run', playbook, '-e', 'not-key-value']);
+    assert.equal(bad.code, 5);
+    assert.match(bad.stderr, /not key=value/);
+  });
+
+  test('tsplay inventory --graph, --list and --host', () => {
+    const graph = tsplay(['inventory', '-i', 'inventory.ini', '--graph'], { cwd: fixture });
+    assert.equal(graph.code, 0, graph.stderr);
+    assert.equal(graph.stdout, '@all:\n  |--@ungrouped:\n  |--@web:\n  |  |--h1\n  |  |--h2\n  |--@db:\n  |  |--h3\n');
+    const list = JSON.parse(tsplay(['inventory', '-i', 'inventory.ini', '--list'], { cwd: fixture }).stdout);
+    assert.deepEqual(list.db.hosts, ['h3']);
+    assert.equal(list._meta.hostvars.h3.db_port, 3306);
+    const host = JSON.parse(tsplay(['inventory', '-i', 'inventory.ini', '--host', 'h3'], { cwd: fixture }).stdout);
+    assert.equal(host.ansible_connection, 'local');
+    assert.equal(tsplay(['inventory', '-i', 'inventory.ini'], { cwd: fixture }).code, 5);
   });
 
   test('--syntax-check loads and validates without running', () => {

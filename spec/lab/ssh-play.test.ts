@@ -106,6 +106,19 @@ describe('playbooks over SSH on lab hosts', { skip }, () => {
     assert.equal(seen, '', 'password seen in a process list');
   });
 
+  test('become_user and become_method su over SSH', () => {
+    const password = readFileSync(lab.becomeUsers!.passwordFile, 'utf8').trim();
+    const inventory = write('su.ini', `s1 ansible_host=${addr(1)} ansible_user=${lab.becomeUsers!.password}\n\n[all:vars]\nansible_ssh_private_key_file=${lab.privateKeyFile}\ntsplay_known_hosts_file=${lab.knownHostsFile}\n`);
+    const secrets = write('su-secrets.yml', `ansible_become_password: "${password}"\n`);
+    const playbook = write(
+      'su.yml',
+      `- hosts: all\n  gather_facts: false\n  tasks:\n    - name: su to root\n      become: true\n      become_method: su\n      command: id -un\n      register: su_who\n      changed_when: false\n    - name: sudo to another user\n      become: true\n      become_user: ${lab.becomeUsers!.nopasswd}\n      command: id -un\n      register: sudo_who\n      changed_when: false\n    - assert:\n        that:\n          - su_who.stdout == 'root'\n          - sudo_who.stdout == '${lab.becomeUsers!.nopasswd}'\n`,
+    );
+    const r = tsplay(['run', playbook, '-i', inventory, '-e', `@${secrets}`, '--no-retry-files', '-v']);
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    assert.equal((r.stdout + r.stderr).includes(password), false, 'the password was printed');
+  });
+
   test('-k and -K: the SSH and become passwords asked for, read from standard input off a terminal', () => {
     const password = readFileSync(lab.becomeUsers!.passwordFile, 'utf8').trim();
     // no key file: the only way in is the password
