@@ -303,10 +303,8 @@ async function invokeModule(run: TaskRun, scope: Record<string, unknown>, noLog:
     diff,
     vars: scope,
     taskPos: task.pos,
-    searchPaths: {
-      files: [path.join(run.baseDir, 'files'), run.baseDir],
-      templates: [path.join(run.baseDir, 'templates'), run.baseDir],
-    },
+    // like Ansible: beside the task file first, then beside the playbook
+    searchPaths: searchPaths(run.baseDir, run.rt.play.baseDir),
     renderTemplate: (text, file) => templateText(text, scope, { file, line: 1, col: 1 }),
     ...(timeoutSeconds > 0 ? { timeoutMs: timeoutSeconds * 1000 } : {}),
     ...(environment ? { environment } : {}),
@@ -355,6 +353,14 @@ async function invokeModule(run: TaskRun, scope: Record<string, unknown>, noLog:
   } finally {
     ctx.signal.removeEventListener('abort', onAbort);
   }
+}
+
+function searchPaths(taskDir: string, playDir: string): { files: string[]; templates: string[] } {
+  const dirs = [...new Set([taskDir, playDir])];
+  return {
+    files: dirs.flatMap((d) => [path.join(d, 'files'), d]),
+    templates: dirs.flatMap((d) => [path.join(d, 'templates'), d]),
+  };
 }
 
 function stringMap(value: unknown): Record<string, string> {

@@ -92,22 +92,21 @@ export class HostWalker {
     return 'ok';
   }
 
-  private childFrame(frame: Frame, node: BlockNode | IncludeNode, inheritWhen: boolean): Frame {
-    const when = [...frame.when];
-    if (inheritWhen && node.kw.when !== undefined) when.push({ cond: node.kw.when, pos: locate(node.raw, 'when') ?? node.pos });
-    const layers = node.kw.vars ? [...frame.layers, { name: `${node.type} vars`, vars: node.kw.vars }] : frame.layers;
+  /** A block's (or an import's) keywords, `when`, tags and vars apply to every task inside. */
+  private blockFrame(frame: Frame, block: BlockNode): Frame {
+    const when = block.kw.when !== undefined ? [...frame.when, { cond: block.kw.when, pos: locate(block.raw, 'when') ?? block.pos }] : frame.when;
     return {
-      kw: inheritKeywords(frame.kw, node.kw),
-      tags: new Set([...frame.tags, ...(node.kw.tags ?? [])]),
+      kw: inheritKeywords(frame.kw, block.kw),
+      tags: new Set([...frame.tags, ...(block.kw.tags ?? [])]),
       when,
-      layers,
-      baseDir: node.type === 'block' && node.importedFrom ? path.dirname(node.importedFrom) : frame.baseDir,
+      layers: block.kw.vars ? [...frame.layers, { name: 'block vars', vars: block.kw.vars }] : frame.layers,
+      baseDir: block.importedFrom ? path.dirname(block.importedFrom) : frame.baseDir,
       handler: frame.handler,
     };
   }
 
   private async runBlock(block: BlockNode, frame: Frame, key: StepKey): Promise<WalkResult> {
-    const inner = this.childFrame(frame, block, true);
+    const inner = this.blockFrame(frame, block);
     let result = await this.walk(block.block, inner, [...key, 0]);
     if (result === 'failed' && block.rescue.length > 0) {
       const failure = this.lastFailure;

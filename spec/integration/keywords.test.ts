@@ -137,6 +137,7 @@ describe('every keyword, on three local hosts', () => {
     assert.equal(read('h1', 'included-apple.txt'), 'included apple\n');
     assert.equal(read('h3', 'included-pear.txt'), 'included pear\n');
     assert.ok(existsSync(file('h2', 'imported')));
+    assert.equal(read('h2', 'imported.conf'), read('h2', 'app.conf'), 'templates/ beside the playbook serves imported task files');
   });
 
   test('handlers: notify, listen, flush_handlers before the next task, once per host', () => {
