@@ -12,6 +12,10 @@ import setFact from './set_fact.js';
 import shell from './shell.js';
 import stat from './stat.js';
 import template from './template.js';
+import { FILE_MODULES } from './builtin-files.js';
+import { PACKAGE_MODULES } from './builtin-packages.js';
+import { SYSTEM_MODULES } from './builtin-system.js';
+import { NETWORK_MODULES } from './builtin-network.js';
 
 // Modules take differently typed args; the registry only stores and hands them out.
 type AnyModule = ModuleDef<any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -46,6 +50,7 @@ export function moduleNames(): string[] {
   return [...canonical].sort();
 }
 
-for (const def of [assertModule, command, copy, debug, fail, file, meta, setFact, shell, stat, template] as AnyModule[]) {
+const CORE_MODULES: AnyModule[] = [assertModule, command, copy, debug, fail, file, meta, setFact, shell, stat, template];
+for (const def of [...CORE_MODULES, ...FILE_MODULES, ...PACKAGE_MODULES, ...SYSTEM_MODULES, ...NETWORK_MODULES]) {
   registerModule(def);
 }

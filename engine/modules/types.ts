@@ -4,6 +4,7 @@
 import type { Connection, BecomeOptions } from '../connection/types.js';
 import type { HostOps } from '../connection/host-ops.js';
 import type { SourcePos } from '../errors.js';
+import type { Inventory } from '../inventory/types.js';
 
 /** A JSON Schema (draft 2020-12) object; kept loose so module files stay readable. */
 export type JsonSchema = Record<string, unknown>;
@@ -25,8 +26,10 @@ export interface ModuleResult {
   /** Usually a string; debug's msg may be any value. */
   msg?: unknown;
   diff?: FileDiff[];
-  /** Facts to merge into the host's variables (set_fact, setup). */
+  /** Variables to set on the host above play vars (set_fact, include_vars). */
   facts?: Record<string, unknown>;
+  /** Facts gathered from the host (setup): they replace the host's cached facts layer. */
+  gatheredFacts?: Record<string, unknown>;
   /** Whether facts should survive as cacheable facts (set_fact cacheable). */
   [key: string]: unknown;
 }
@@ -54,6 +57,10 @@ export interface ModuleContext {
   environment?: Record<string, string>;
   /** Cancelled on interrupt: a module must not start a new write after it fires. */
   signal?: AbortSignal;
+  /** The run's inventory: add_host and group_by change it for the rest of the run. */
+  inventory: Inventory;
+  /** Facts gathered for the host (setup), or undefined when not gathered yet. */
+  facts?: Record<string, unknown>;
   /** Evaluate a condition (assert's `that`) with the task's variables; throws on bad syntax. */
   evaluateCondition(cond: string | boolean | Array<string | boolean>, pos?: SourcePos): boolean;
   /** Evaluate an expression (debug's `var`) with the task's variables. */

@@ -309,6 +309,8 @@ async function invokeModule(run: TaskRun, scope: Record<string, unknown>, noLog:
     ...(timeoutSeconds > 0 ? { timeoutMs: timeoutSeconds * 1000 } : {}),
     ...(environment ? { environment } : {}),
     signal: abort.signal,
+    inventory: ctx.inventory,
+    ...(hostState(ctx, target).facts ? { facts: hostState(ctx, target).facts } : {}),
     evaluateCondition: (cond, pos) => condition(cond, scope, pos ?? task.pos),
     evaluateExpression: (expr, pos) => expression(expr, scope, pos ?? task.pos),
   };
@@ -336,6 +338,11 @@ async function invokeModule(run: TaskRun, scope: Record<string, unknown>, noLog:
     const result = mod.controllerOnly ? await work() : await ctx.forks.run(limited);
     const out: Record<string, unknown> = { ...result, changed: Boolean(result.changed) };
     if (!diff || noLog) delete out.diff;
+    if (result.gatheredFacts && typeof result.gatheredFacts === 'object') {
+      hostState(ctx, target).facts = result.gatheredFacts;
+      out.ansible_facts = result.gatheredFacts;
+      delete out.gatheredFacts;
+    }
     if (result.facts && typeof result.facts === 'object') {
       // set_fact (and later setup): facts persist on the host, above play vars
       const state = hostState(ctx, delegate && toBool(run.kw.delegate_facts ?? false) ? delegate : run.host);

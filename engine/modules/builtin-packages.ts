@@ -1,0 +1,5 @@
+// Built-in modules of this group, registered by registry.ts. Add a module here after its file.
+import type { ModuleDef } from './types.js';
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export const PACKAGE_MODULES: Array<ModuleDef<any>> = [];
