@@ -70,27 +70,29 @@ export function createScopeFactory(ctx: RunContext, play: PlayScopeInput, omitTo
     ];
   };
 
-  // hostvars is read lazily: one property per inventory host, each a cached host-level scope
-  const hostvarsView: Record<string, unknown> = Object.create(null);
-  for (const name of ctx.inventory.hostNames()) defineHostvar(name);
-  function defineHostvar(name: string): void {
-    Object.defineProperty(hostvarsView, name, {
-      enumerable: true,
-      configurable: true,
-      get: () => {
-        let scope = hostLevelCache.get(name);
-        if (!scope) {
-          scope = makeScope(layersFor(name, []), magicFor(name));
-          hostLevelCache.set(name, scope);
-        }
-        return scope;
-      },
-    });
-  }
+  // hostvars: every inventory host (also those add_host adds during the run), each a cached
+  // host-level scope made on first read; a Proxy so templates and expressions see own keys
+  const hostLevel = (name: string): Record<string, unknown> => {
+    let scope = hostLevelCache.get(name);
+    if (!scope) {
+      scope = makeScope(layersFor(name, []), magicFor(name));
+      hostLevelCache.set(name, scope);
+    }
+    return scope;
+  };
+  const known = (name: string | symbol): name is string => typeof name === 'string' && ctx.inventory.hasHost(name);
+  const hostvarsView: Record<string, unknown> = new Proxy(Object.create(null) as Record<string, unknown>, {
+    get: (_t, name) => (known(name) ? hostLevel(name) : undefined),
+    has: (_t, name) => known(name),
+    ownKeys: () => ctx.inventory.hostNames(),
+    getOwnPropertyDescriptor: (_t, name) => (known(name) ? { value: hostLevel(name), enumerable: true, configurable: true, writable: false } : undefined),
+    set: () => false,
+    defineProperty: () => false,
+    deleteProperty: () => false,
+  });
 
   return {
     scope(host, inner) {
-      if (!Object.prototype.hasOwnProperty.call(hostvarsView, host)) defineHostvar(host);
       // facts and set_fact change during the play: a host-level view must not go stale
       hostLevelCache.delete(host);
       return makeScope(layersFor(host, inner), magicFor(host));
