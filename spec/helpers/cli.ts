@@ -1,9 +1,9 @@
 // Runs the built tsplay CLI (dist/, built by `npm test`) as a user would, in a pipe.
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import os from 'node:os';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { makeTempDir, removeTempDir } from './temp-dir.js';
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const cliPath = path.join(repoRoot, 'dist/engine/cli/main.js');
@@ -60,9 +60,10 @@ export function events(stdout: string): Array<Record<string, any>> {
     .map((l) => JSON.parse(l));
 }
 
+/** A temp dir to remove with cleanup(); removed anyway when the spec file ends (helpers/temp-dir.ts). */
 export function tempDir(prefix = 'tsplay-spec-'): { dir: string; cleanup: () => void } {
-  const dir = mkdtempSync(path.join(os.tmpdir(), prefix));
-  return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+  const dir = makeTempDir(prefix);
+  return { dir, cleanup: () => removeTempDir(dir) };
 }
 
 /** Every file and folder under dir with its type, mode, size, mtime and content: a byte-for-byte fingerprint. */

@@ -5,15 +5,15 @@
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, statSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
-import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { labDown, labExec, labInventory, labStatus, labUp, LabError, type LabInfo } from '../../engine/lab/lab.js';
 import { parseGroupSpec, renderLabInventory } from '../../engine/lab/inventory-file.js';
 import { resolveLabConfig } from '../../engine/lab/config.js';
 import { loadInventory } from '../../engine/inventory/load.js';
+import { makeTempDir, removeTempDir } from '../helpers/temp-dir.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const isRoot = process.platform === 'linux' && typeof process.getuid === 'function' && process.getuid() === 0;
@@ -21,9 +21,11 @@ const hasTools = ['/usr/sbin/sshd', '/usr/bin/ssh'].every((f) => existsSync(f));
 const skipHosts = !isRoot ? 'the lab needs Linux and root (CI runs these tests as root)' : !hasTools ? 'needs openssh-server and openssh-client' : false;
 
 const LAB_NAME = 'tsplabspec';
-const workDir = mkdtempSync(path.join(os.tmpdir(), 'tsplay-lab-spec-'));
+const workDir = makeTempDir('tsplay-lab-spec-');
 const labDir = path.join(workDir, 'lab');
 const lab = { name: LAB_NAME, dir: labDir };
+/** The other lab of the two-labs test. */
+const secondLab = { name: `${LAB_NAME.slice(0, 8)}b`, dir: path.join(workDir, 'second') };
 
 function sh(file: string, args: string[], input?: string): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
@@ -98,20 +100,24 @@ function labNamespaces(): Set<string> {
 }
 const ours = (name: string) => name === `${LAB_NAME}0` || name.startsWith(`${LAB_NAME}-h`);
 
-after(() => rmSync(workDir, { recursive: true, force: true }));
+after(() => removeTempDir(workDir));
 
 describe('lab hosts', { skip: skipHosts }, () => {
   const before_ = { mounts: [] as string[], links: [] as string[], netns: [] as string[], blackhole: false };
   let info: LabInfo;
 
   before(async () => {
-    await labDown(lab); // a lab left over by an interrupted run
+    // labs left over by an interrupted run: labDown finds their hosts and bridge from the
+    // machine (netns and link names), so it works although that run's state dir is gone
+    await labDown(lab);
+    await labDown(secondLab);
     before_.mounts = mountPoints();
     before_.links = linkNames();
     before_.netns = netnsList();
     before_.blackhole = blackholePresent();
   });
   after(async () => {
+    await labDown(secondLab);
     await labDown(lab);
   });
 
@@ -254,7 +260,7 @@ describe('lab hosts', { skip: skipHosts }, () => {
   });
 
   test('two labs brought up at once get their own /24 and bridge; one going down leaves the other', async () => {
-    const second = { name: `${LAB_NAME.slice(0, 8)}b`, dir: path.join(workDir, 'second') };
+    const second = secondLab;
     const [a, b] = await Promise.all([labUp(1, lab), labUp(1, second)]);
     try {
       assert.notEqual(a.subnet, b.subnet);

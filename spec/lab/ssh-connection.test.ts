@@ -3,15 +3,15 @@ import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SshConnection } from '../../engine/connection/ssh.js';
 import { shQuote } from '../../engine/connection/shell.js';
 import { CommandTimeoutError, UnreachableError } from '../../engine/connection/types.js';
-import { keygenFingerprint, makeKey, run, sshdUnavailable, startSshd, type Sshd } from './sshd-fixture.js';
+import { descendants, keygenFingerprint, makeKey, run, sshdUnavailable, startSshd, type Sshd } from './sshd-fixture.js';
+import { makeTempDir, removeTempDir } from '../helpers/temp-dir.js';
 
 const skip = sshdUnavailable();
-const work = skip ? '' : mkdtempSync(join(tmpdir(), 'tsplay-ssh-test-'));
+const work = skip ? '' : makeTempDir('tsplay-ssh-test-');
 if (work) chmodSync(work, 0o755);
 
 function vars(sshd: Sshd, extra: Record<string, unknown> = {}): Record<string, unknown> {
@@ -50,8 +50,8 @@ describe('ssh connection on a real sshd', { skip: skip ?? false, timeout: 180_00
   });
   after(async () => {
     await Promise.all(open.map((c) => c.close()));
-    await sshd.dispose();
-    rmSync(work, { recursive: true, force: true });
+    await sshd?.dispose(); // undefined when before failed
+    removeTempDir(work);
   });
 
   test('key auth; accept-new records the host key, a second connection matches it', async () => {
@@ -132,8 +132,9 @@ describe('ssh connection on a real sshd', { skip: skip ?? false, timeout: 180_00
     const user = `tsplay${process.pid % 100000}`;
     const password = `pw'"$(x) ${Date.now()}`;
     run('useradd', ['-m', '-s', '/bin/sh', user]);
-    const srv = await startSshd({ passwordAuth: true });
+    let srv: Sshd | undefined;
     try {
+      srv = await startSshd({ passwordAuth: true });
       run('chpasswd', [], { input: `${user}:${password}\n` });
       const noKey = join(work, 'no-such-key');
       const c = conn('pw', vars(srv, { ansible_user: user, ansible_password: password, ansible_ssh_private_key_file: noKey }));
@@ -143,7 +144,7 @@ describe('ssh connection on a real sshd', { skip: skip ?? false, timeout: 180_00
       assert.match(err.message, /authentication failed for tsplay\d+@127\.0\.0\.1:\d+ \(tried: .*password/);
       assert.ok(!err.message.includes('nope-not-it'));
     } finally {
-      await srv.dispose();
+      await srv?.dispose();
       spawnSync('userdel', ['-r', '-f', user]);
     }
   });
@@ -151,16 +152,18 @@ describe('ssh connection on a real sshd', { skip: skip ?? false, timeout: 180_00
   test('sudo with a password over ssh: converges, password never in output or ps', async () => {
     const user = `tsplb${process.pid % 100000}`;
     const password = `s3cr3t-${Date.now()}`;
-    run('useradd', ['-m', '-s', '/bin/sh', user]);
-    run('chpasswd', [], { input: `${user}:${password}\n` });
     const sudoers = `/etc/sudoers.d/${user}`;
-    writeFileSync(sudoers, `${user} ALL=(ALL:ALL) ALL\n`, { mode: 0o440 });
-    const srv = await startSshd({ authorized: { [user]: [key] } });
+    let srv: Sshd | undefined;
+    let watch: NodeJS.Timeout | undefined;
     try {
+      run('useradd', ['-m', '-s', '/bin/sh', user]);
+      run('chpasswd', [], { input: `${user}:${password}\n` });
+      writeFileSync(sudoers, `${user} ALL=(ALL:ALL) ALL\n`, { mode: 0o440 });
+      srv = await startSshd({ authorized: { [user]: [key] } });
       const c = conn('sudo', vars(srv, { ansible_user: user, ansible_ssh_private_key_file: key }));
       const target = join(work, `root-owned-${user}`);
       let seenInPs = false;
-      const watch = setInterval(() => {
+      watch = setInterval(() => {
         for (const pid of readdirSync('/proc')) {
           if (!/^\d+$/.test(pid)) continue;
           try {
@@ -182,7 +185,8 @@ describe('ssh connection on a real sshd', { skip: skip ?? false, timeout: 180_00
       assert.notEqual(wrong.rc, 0);
       assert.ok(!wrong.stderr.includes('bad-password') && !wrong.stdout.includes('bad-password'));
     } finally {
-      await srv.dispose();
+      clearInterval(watch); // the exec may have thrown before the test cleared it
+      await srv?.dispose();
       rmSync(sudoers, { force: true });
       spawnSync('userdel', ['-r', '-f', user]);
     }
@@ -297,7 +301,15 @@ describe('ssh connection on a real sshd', { skip: skip ?? false, timeout: 180_00
       const c = conn('frozen', vars(frozen, { ansible_ssh_private_key_file: key }), { sshConfigPath: cfg });
       await c.connect();
       const pending = c.exec('sleep 60');
-      await new Promise((r) => setTimeout(r, 200));
+      // freeze once the command runs on the server (it used to be a fixed 200 ms wait)
+      const running = () => descendants(frozen.pid).some((pid) => {
+        try {
+          return readFileSync(`/proc/${pid}/cmdline`, 'utf8') === 'sleep\x0060\x00';
+        } catch {
+          return false;
+        }
+      });
+      for (const until = Date.now() + 5000; !running() && Date.now() < until; ) await new Promise((r) => setTimeout(r, 10));
       const started = Date.now();
       frozen.kill('SIGSTOP');
       await unreachable(pending);
@@ -310,24 +322,27 @@ describe('ssh connection on a real sshd', { skip: skip ?? false, timeout: 180_00
 
   test('jump host: three targets on 127.0.0.2 through ONE bastion connection', async () => {
     const bastion = await startSshd({ authorized: { root: [key] }, logLevel: 'DEBUG1' });
-    const inner = await startSshd({ listen: '127.0.0.2', authorized: { root: [key] } });
     try {
-      const jump = `root@127.0.0.1:${bastion.port}`;
-      const conns = ['t1', 't2', 't3'].map((h) => conn(h, vars(inner, { ansible_ssh_private_key_file: key, tsplay_jump_host: jump })));
-      const out = await Promise.all(conns.map((c) => c.exec('echo $SSH_CONNECTION')));
-      for (const r of out) assert.match(r.stdout, new RegExp(` 127\\.0\\.0\\.2 ${inner.port}\\n$`));
-      assert.equal((bastion.log.match(/Accepted publickey/g) ?? []).length, 1, 'one bastion connection');
-      assert.equal((bastion.log.match(new RegExp(`target 127\\.0\\.0\\.2 port ${inner.port}`, 'g')) ?? []).length, 3, 'each target went through it');
-      const kh = readFileSync(join(work, 'known_hosts'), 'utf8');
-      assert.ok(kh.includes(`[127.0.0.1]:${bastion.port} `), 'the bastion key was verified and recorded');
-      assert.ok(kh.includes(`[127.0.0.2]:${inner.port} `), 'the target key too');
-      await Promise.all(conns.map((c) => c.close()));
-      // unreachable target behind the bastion names the bastion
-      const err = await unreachable(conn('t4', { ...vars(inner), ansible_port: 1, ansible_ssh_private_key_file: key, tsplay_jump_host: jump }).connect());
-      assert.match(err.message, /via jump host/);
+      const inner = await startSshd({ listen: '127.0.0.2', authorized: { root: [key] } });
+      try {
+        const jump = `root@127.0.0.1:${bastion.port}`;
+        const conns = ['t1', 't2', 't3'].map((h) => conn(h, vars(inner, { ansible_ssh_private_key_file: key, tsplay_jump_host: jump })));
+        const out = await Promise.all(conns.map((c) => c.exec('echo $SSH_CONNECTION')));
+        for (const r of out) assert.match(r.stdout, new RegExp(` 127\\.0\\.0\\.2 ${inner.port}\\n$`));
+        assert.equal((bastion.log.match(/Accepted publickey/g) ?? []).length, 1, 'one bastion connection');
+        assert.equal((bastion.log.match(new RegExp(`target 127\\.0\\.0\\.2 port ${inner.port}`, 'g')) ?? []).length, 3, 'each target went through it');
+        const kh = readFileSync(join(work, 'known_hosts'), 'utf8');
+        assert.ok(kh.includes(`[127.0.0.1]:${bastion.port} `), 'the bastion key was verified and recorded');
+        assert.ok(kh.includes(`[127.0.0.2]:${inner.port} `), 'the target key too');
+        await Promise.all(conns.map((c) => c.close()));
+        // unreachable target behind the bastion names the bastion
+        const err = await unreachable(conn('t4', { ...vars(inner), ansible_port: 1, ansible_ssh_private_key_file: key, tsplay_jump_host: jump }).connect());
+        assert.match(err.message, /via jump host/);
+      } finally {
+        await inner.dispose();
+      }
     } finally {
       await bastion.dispose();
-      await inner.dispose();
     }
   });
 });

@@ -35,11 +35,14 @@ describe('playbooks over SSH on lab hosts', { skip }, () => {
 
   before(async () => {
     tmp = tempDir('tsplay-sshplay-');
+    // a lab of this name left up by a killed run (its state dir long gone) would block ours
+    await labDown(labOpts());
     lab = await labUp(4, { ...labOpts(), users: true });
   });
   after(async () => {
-    if (lab) await labDown(labOpts());
-    tmp.cleanup();
+    // also when labUp failed half-way: labDown finds the hosts from the machine, not from `lab`
+    if (tmp) await labDown(labOpts());
+    tmp?.cleanup();
   });
 
   test('the engine core keyword playbook passes again over SSH on three hosts', async () => {

@@ -5,12 +5,12 @@
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { labUp, labDown, labExec, type LabInfo } from '../../engine/lab/lab.js';
 import { SshConnection } from '../../engine/connection/ssh.js';
 import { HostOps, SFTP_WRITE_MIN_BYTES, ValidateError } from '../../engine/connection/host-ops.js';
+import { makeTempDir, removeTempDir } from '../helpers/temp-dir.js';
 
 const skip = process.platform !== 'linux' ? 'the lab needs Linux' : process.getuid?.() !== 0 ? 'the lab needs root' : false;
 const LAB = 'tspsftp';
@@ -41,13 +41,16 @@ describe('SFTP transfers and su with a password on a lab host', { skip, timeout:
   const password = () => readFileSync(lab.becomeUsers!.passwordFile, 'utf8').trim();
 
   before(async () => {
-    dir = mkdtempSync(path.join(tmpdir(), 'tsplay-sftp-'));
+    dir = makeTempDir('tsplay-sftp-');
+    // a lab of this name left up by a killed run (its state dir long gone) would block ours
+    await labDown(labOpts());
     lab = await labUp(1, { ...labOpts(), users: true });
   });
   after(async () => {
     await Promise.all(open.map((c) => c.close()));
-    if (lab) await labDown(labOpts());
-    rmSync(dir, { recursive: true, force: true });
+    // also when labUp failed half-way: labDown finds the hosts from the machine, not from `lab`
+    if (dir) await labDown(labOpts());
+    if (dir) removeTempDir(dir);
   });
 
   test('a big write is byte-exact and atomic, keeps owner and mode, and many transfers share ONE sftp session', async () => {
@@ -89,8 +92,14 @@ describe('SFTP transfers and su with a password on a lab host', { skip, timeout:
     assert.deepEqual(await sftpServers(), before, 'the same sftp-server served every transfer');
     assert.equal(c.sftpSessionsOpened, 1, 'one SFTP session for every transfer');
     await c.close();
-    await new Promise((r) => setTimeout(r, 300));
-    assert.deepEqual(await sftpServers(), [], 'closed with the connection');
+    // gone within 300 ms of the close: poll rather than always waiting that long
+    const deadline = Date.now() + 300;
+    let left = await sftpServers();
+    while (left.length > 0 && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 20));
+      left = await sftpServers();
+    }
+    assert.deepEqual(left, [], 'closed with the connection');
   });
 
   test('the SFTP session is reopened after it dies', async () => {

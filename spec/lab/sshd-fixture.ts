@@ -2,7 +2,7 @@
 // authorized_keys in a temp dir, listening on a free loopback port. Needs root (sshd drops
 // privileges per session) and Linux; `sshdUnavailable()` says why not when it cannot run.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -65,6 +65,8 @@ export interface SshdOptions {
 
 export class Sshd {
   log = '';
+  /** sshd's own mount namespace (set once it listens): every session process lives in it, orphans too. */
+  mountNamespace: string | undefined;
   constructor(
     readonly dir: string,
     readonly host: string,
@@ -77,19 +79,24 @@ export class Sshd {
     return this.proc.pid!;
   }
 
-  /** Kill sshd and every session process under it (processes this fixture started). */
+  /**
+   * Signal sshd and every session process it started. They are found by sshd's mount namespace,
+   * not only as its descendants: a session forking while its parent is killed, or orphaned by
+   * that, would escape a walk of the process tree and outlive the test (a stray `sleep 60`).
+   * SIGKILL repeats until nothing of this server is left alive.
+   */
   kill(signal: NodeJS.Signals = 'SIGKILL'): void {
-    for (const pid of descendants(this.pid).reverse()) {
-      try {
-        process.kill(pid, signal);
-      } catch {
-        // already gone
+    const members = () => [...new Set([this.pid, ...descendants(this.pid), ...processesInMountNamespace(this.mountNamespace)])].filter(isAlive);
+    for (let round = 0; round < (signal === 'SIGKILL' ? 200 : 1); round++) {
+      const pids = members();
+      if (pids.length === 0) return;
+      for (const pid of pids.reverse()) {
+        try {
+          process.kill(pid, signal);
+        } catch {
+          // already gone
+        }
       }
-    }
-    try {
-      process.kill(this.pid, signal);
-    } catch {
-      // already gone
     }
   }
 
@@ -106,6 +113,31 @@ export class Sshd {
   async dispose(): Promise<void> {
     await this.stop();
     rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+function mountNamespaceOf(pid: number | 'self'): string | undefined {
+  try {
+    return readlinkSync(`/proc/${pid}/ns/mnt`);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Running (not zombie) processes in a mount namespace; none for the machine's own (never kill those). */
+function processesInMountNamespace(ns: string | undefined): number[] {
+  if (!ns || ns === mountNamespaceOf('self')) return [];
+  return readdirSync('/proc')
+    .filter((name) => /^\d+$/.test(name))
+    .map(Number)
+    .filter((pid) => mountNamespaceOf(pid) === ns);
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    return !/^State:\s+Z/m.test(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  } catch {
+    return false;
   }
 }
 
@@ -184,13 +216,19 @@ export async function startSshd(opts: SshdOptions = {}): Promise<Sshd> {
   // listening once a TCP connect succeeds (the log says so only at INFO and above)
   const deadline = Date.now() + 10_000;
   while (!(await canConnect(host, port))) {
-    if (exited) throw new Error(`sshd exited: ${sshd.log}`);
+    // a server that never came up is nobody's to dispose: stop it and remove its dir here
+    if (exited) {
+      rmSync(dir, { recursive: true, force: true });
+      throw new Error(`sshd exited: ${sshd.log}`);
+    }
     if (Date.now() > deadline) {
-      sshd.kill();
+      await sshd.dispose();
       throw new Error(`sshd did not start listening on ${host}:${port}: ${sshd.log}`);
     }
     await new Promise((r) => setTimeout(r, 20));
   }
+  // listening, so unshare has made the namespace and exec'd sshd in it
+  sshd.mountNamespace = mountNamespaceOf(sshd.pid);
   return sshd;
 }
 

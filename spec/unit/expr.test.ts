@@ -1,12 +1,12 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ExpressionError } from '../../engine/vars/errors.js';
 import { evaluateExpression } from '../../engine/vars/expr/evaluate.js';
 import { evaluateCondition } from '../../engine/vars/condition.js';
 import { expressionReferences } from '../../engine/vars/references.js';
+import { makeTempDir } from '../helpers/temp-dir.js';
 
 const vars = {
   a: 1,
@@ -220,7 +220,7 @@ describe('errors', () => {
 
   test('a syntax error is EXPRESSION with the column in the file', () => {
     const line = "    when: result.rc == and x";
-    const dir = mkdtempSync(join(tmpdir(), 'tsplay-expr-'));
+    const dir = makeTempDir('tsplay-expr-');
     const file = join(dir, 'tasks.yml');
     writeFileSync(file, `- name: x\n${line}\n`);
     const err = thrown(() => evaluateExpression('result.rc == and x', { result: { rc: 0 } }, { file, line: 2, col: 11 }));
@@ -231,7 +231,7 @@ describe('errors', () => {
 
   test('the column of an undefined name is found, also in a quoted value', () => {
     const line = `    when: "a == 1 and nope"`;
-    const dir = mkdtempSync(join(tmpdir(), 'tsplay-expr-'));
+    const dir = makeTempDir('tsplay-expr-');
     const file = join(dir, 'tasks.yml');
     writeFileSync(file, `- name: x\n${line}\n`);
     const err = thrown(() => evaluateExpression('a == 1 and nope', { a: 1 }, { file, line: 2, col: 11 }));

@@ -1,18 +1,18 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { LocalConnection } from '../../engine/connection/local.js';
 import { HostOps, ValidateError } from '../../engine/connection/host-ops.js';
+import { makeTempDir } from '../helpers/temp-dir.js';
 
 const ops = new HostOps(new LocalConnection('localhost'));
 const NASTY = "sp ace 'q' \"dq\" $(touch pwned) `touch pwned` new\nline ünï ✓";
 const asRoot = process.getuid?.() === 0;
 
 function tempDir(): string {
-  return mkdtempSync(join(tmpdir(), 'tsplay-ops-'));
+  return makeTempDir('tsplay-ops-');
 }
 
 describe('HostOps.stat / probe', () => {

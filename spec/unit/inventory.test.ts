@@ -1,7 +1,6 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, mkdirSync, writeFileSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Ajv2020 } from 'ajv/dist/2020.js';
@@ -11,6 +10,7 @@ import { expandHostRange } from '../../engine/inventory/ranges.js';
 import { parseIniValue } from '../../engine/inventory/python-literal.js';
 import { ParseError, TsplayError } from '../../engine/errors.js';
 import { parseYaml } from '../../engine/load/yaml.js';
+import { makeTempDir } from '../helpers/temp-dir.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const fixtures = join(here, '..', 'fixtures', 'inventory');
@@ -18,7 +18,7 @@ const repoRoot = join(here, '..', '..');
 
 /** A temp directory with the given files (paths relative to it). */
 function tempTree(files: Record<string, string>): string {
-  const dir = mkdtempSync(join(tmpdir(), 'tsplay-inv-'));
+  const dir = makeTempDir('tsplay-inv-');
   for (const [name, text] of Object.entries(files)) {
     mkdirSync(dirname(join(dir, name)), { recursive: true });
     writeFileSync(join(dir, name), text);

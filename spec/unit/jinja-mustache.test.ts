@@ -1,7 +1,6 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadYamlFile } from '../../engine/load/yaml.js';
 import { locatePath } from '../../engine/load/positions.js';
@@ -9,9 +8,10 @@ import { TemplateError } from '../../engine/vars/errors.js';
 import { renderString, renderValue } from '../../engine/vars/template.js';
 import { templateReferences } from '../../engine/vars/references.js';
 import { buildScope } from '../../engine/vars/scope.js';
+import { makeTempDir } from '../helpers/temp-dir.js';
 
 function writeTemp(name: string, text: string): string {
-  const dir = mkdtempSync(join(tmpdir(), 'tsplay-jinja-'));
+  const dir = makeTempDir('tsplay-jinja-');
   const file = join(dir, name);
   writeFileSync(file, text);
   return file;

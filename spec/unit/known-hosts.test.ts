@@ -1,8 +1,7 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   checkHostKey,
@@ -15,6 +14,7 @@ import {
   parseKnownHosts,
   recordHostKey,
 } from '../../engine/connection/known-hosts.js';
+import { makeTempDir } from '../helpers/temp-dir.js';
 
 const haveKeygen = !spawnSync('ssh-keygen', ['-?']).error;
 
@@ -32,7 +32,7 @@ function newKey(dir: string, name: string, type = 'ed25519'): [Buffer, string] {
 }
 
 describe('known_hosts', { skip: haveKeygen ? false : 'ssh-keygen is not installed' }, () => {
-  const dir = mkdtempSync(join(tmpdir(), 'tsplay-kh-'));
+  const dir = makeTempDir('tsplay-kh-');
   const [edKey, edPub] = newKey(dir, 'ed');
   const [rsaKey, rsaPub] = newKey(dir, 'rsa', 'rsa');
   const [otherEd] = newKey(dir, 'ed2');

@@ -1,7 +1,6 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadPlaybook, loadTaskFile, type LoadOptions } from '../../engine/load/playbook.js';
@@ -12,6 +11,7 @@ import { locate, locateKey } from '../../engine/load/positions.js';
 import { ParseError } from '../../engine/errors.js';
 import { defineModule, type ModuleDef } from '../../engine/modules/types.js';
 import type { BlockNode, IncludeNode, PlayNode, TaskItem, TaskNode } from '../../engine/load/model.js';
+import { makeTempDir } from '../helpers/temp-dir.js';
 
 // Small module definitions with schemas like the real ones.
 const run = async () => ({ changed: false });
@@ -95,7 +95,7 @@ const fixtures = join(dirname(fileURLToPath(import.meta.url)), '../fixtures/load
 
 /** Write files into a fresh temp dir; returns the dir. */
 function tree(files: Record<string, string>): string {
-  const dir = mkdtempSync(join(tmpdir(), 'tsplay-load-'));
+  const dir = makeTempDir('tsplay-load-');
   for (const [name, text] of Object.entries(files)) {
     mkdirSync(dirname(join(dir, name)), { recursive: true });
     writeFileSync(join(dir, name), text);

@@ -1,19 +1,19 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { LocalConnection } from '../../engine/connection/local.js';
 import { CommandTimeoutError } from '../../engine/connection/types.js';
 import { shQuote, shlexSplit, wrapBecome, prepareScript } from '../../engine/connection/shell.js';
 import { TsplayError } from '../../engine/errors.js';
+import { makeTempDir } from '../helpers/temp-dir.js';
 
 const conn = new LocalConnection('localhost');
 const NASTY = ["a b", "it's", '$(touch pwned)', '`touch pwned`', 'line1\nline2', 'ünïcødé ✓', '"dq" \\ back', '', '-n', '*', 'a=b', "'", '\t tab'];
 
 describe('shQuote', () => {
   test('every nasty string arrives byte for byte and nothing executes', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'tsplay-quote-'));
+    const dir = makeTempDir('tsplay-quote-');
     for (const s of NASTY) {
       const res = await conn.exec(`printf '%s' ${shQuote(s)}`, { cwd: dir });
       assert.equal(res.stdout, s);
@@ -41,7 +41,7 @@ describe('shlexSplit (Python shlex.split)', () => {
 
 describe('LocalConnection.exec', () => {
   test('rc, stdout, stderr, stdin, env and cwd', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'tsplay-exec-'));
+    const dir = makeTempDir('tsplay-exec-');
     const res = await conn.exec('cat; echo "$GREETING" >&2; pwd; exit 3', { stdin: 'in\n', env: { GREETING: "it's $(x)" }, cwd: dir });
     assert.equal(res.rc, 3);
     assert.equal(res.stdout, `in\n${dir}\n`);
@@ -60,20 +60,31 @@ describe('LocalConnection.exec', () => {
   });
 
   test('a timeout kills sleep 10 and its children within about a second', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'tsplay-timeout-'));
+    const dir = makeTempDir('tsplay-timeout-');
     const started = Date.now();
     await assert.rejects(conn.exec(`sleep 10 & echo $! > ${shQuote(join(dir, 'pid'))}; wait`, { timeoutMs: 300 }), CommandTimeoutError);
     assert.ok(Date.now() - started < 1500, `took ${Date.now() - started} ms`);
     const pid = Number(readFileSync(join(dir, 'pid'), 'utf8'));
-    await new Promise((r) => setTimeout(r, 100));
     // gone, or a zombie waiting for init to reap it: either way no longer running
-    let state = 'gone';
-    try {
-      state = /^State:\s+(\S)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 'gone';
-    } catch {
-      // no such process
+    const stateOf = () => {
+      try {
+        return /^State:\s+(\S)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 'gone';
+      } catch {
+        return 'gone'; // no such process
+      }
+    };
+    // the kill lands within 100 ms: poll for it rather than always sleeping that long
+    const deadline = Date.now() + 100;
+    let state = stateOf();
+    while (state !== 'gone' && state !== 'Z' && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 5));
+      state = stateOf();
     }
-    assert.ok(state === 'gone' || state === 'Z', `background sleep still running (state ${state})`);
+    try {
+      assert.ok(state === 'gone' || state === 'Z', `background sleep still running (state ${state})`);
+    } finally {
+      if (state !== 'gone' && state !== 'Z') process.kill(pid, 'SIGKILL'); // a failed test leaves no sleep behind
+    }
   });
 
   test('binary stdout via execBuffer', async () => {
@@ -105,7 +116,7 @@ describe('become', () => {
   // A stand-in sudo on PATH that behaves like the real one towards stdin: with FAKE_SUDO_ASK
   // it prints the -p prompt on stderr and reads one line as the password.
   function fakeSudo(): { dir: string; log: string } {
-    const dir = mkdtempSync(join(tmpdir(), 'tsplay-sudo-'));
+    const dir = makeTempDir('tsplay-sudo-');
     const log = join(dir, 'password-seen');
     writeFileSync(
       join(dir, 'sudo'),

@@ -1,6 +1,6 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LocalConnection } from '../../engine/connection/local.js';
@@ -9,11 +9,13 @@ import type { ModuleContext, ModuleDef, ModuleResult } from '../../engine/module
 import { lookupModule, moduleNames, registerModule } from '../../engine/modules/registry.js';
 import { formatMode, resolveMode } from '../../engine/modules/mode.js';
 import { renderString } from '../../engine/vars/template.js';
+import { InventoryModel } from '../../engine/inventory/inventory.js';
+import { makeTempDir } from '../helpers/temp-dir.js';
 
 const NASTY = "sp ace 'q' \"dq\" $(touch pwned) `touch pwned` new\nline ünï ✓";
 
 function tempDir(): string {
-  return mkdtempSync(join(tmpdir(), 'tsplay-mod-'));
+  return makeTempDir('tsplay-mod-');
 }
 
 function context(opts: { check?: boolean; diff?: boolean; base?: string; vars?: Record<string, unknown> } = {}): ModuleContext {
@@ -32,6 +34,7 @@ function context(opts: { check?: boolean; diff?: boolean; base?: string; vars?: 
     renderTemplate: (text, file) => renderString(text, vars, { file, line: 1, col: 1 }),
     evaluateCondition: () => true,
     evaluateExpression: () => undefined,
+    inventory: new InventoryModel(),
   };
 }
 

@@ -1,12 +1,12 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadInventory } from '../../engine/inventory/load.js';
 import { checkHostPattern, parseLimit, selectWithLimit, splitHostPattern } from '../../engine/inventory/patterns.js';
 import { ParseError } from '../../engine/errors.js';
+import { makeTempDir } from '../helpers/temp-dir.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 // bastion (ungrouped); web: web01 web02 web03 web-extra.example.com; db: db-a db-b; lb: lb01;
@@ -133,7 +133,7 @@ describe('malformed patterns are HOST_PATTERN errors naming the pattern', () => 
 });
 
 describe('--limit', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'tsplay-limit-'));
+  const dir = makeTempDir('tsplay-limit-');
   mkdirSync(join(dir, 'retry'));
   writeFileSync(join(dir, 'retry', 'site.retry'), 'web02\ndb-b\n\n');
   writeFileSync(join(dir, 'empty.retry'), '\n');

@@ -1,13 +1,13 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { recordPosition } from '../../engine/load/positions.js';
 import { TemplateError } from '../../engine/vars/errors.js';
 import { buildScope, isScope, scopeWith, variableOrigin } from '../../engine/vars/scope.js';
 import { renderString, renderValue } from '../../engine/vars/template.js';
 import { evaluateCondition } from '../../engine/vars/condition.js';
+import { makeTempDir } from '../helpers/temp-dir.js';
 
 function thrown(fn: () => unknown): TemplateError {
   try {
@@ -126,7 +126,7 @@ describe('lazy templating', () => {
   });
 
   test('a reference loop is reported with its chain and where it was written', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'tsplay-scope-'));
+    const dir = makeTempDir('tsplay-scope-');
     const file = join(dir, 'vars.yml');
     writeFileSync(file, 'a: "{{ b }}"\nb: "{{ c }}"\nc: "{{ a }}"\n');
     const vars = positioned(file, { a: '{{ b }}', b: '{{ c }}', c: '{{ a }}' }, { a: 1, b: 2, c: 3 });
@@ -140,7 +140,7 @@ describe('lazy templating', () => {
   });
 
   test('an error in a lazily templated value names the file and line of that value', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'tsplay-scope-'));
+    const dir = makeTempDir('tsplay-scope-');
     const file = join(dir, 'defaults.yml');
     const lines = ['port: 80', 'url: "http://{{ hostname }}:{{ port }}"', ''];
     writeFileSync(file, lines.join('\n'));

@@ -1,11 +1,12 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
-import { homedir, tmpdir, userInfo } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { homedir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { hostPatternsMatch, parseJumpChain, parseSshConfig, resolveSshConfig } from '../../engine/connection/ssh-config.js';
 import { jumpFromSshArgs, resolveSshTarget } from '../../engine/connection/ssh-options.js';
 import { TsplayError } from '../../engine/errors.js';
+import { makeTempDir } from '../helpers/temp-dir.js';
 
 const CONFIG = `
 # a comment
@@ -77,7 +78,7 @@ describe('ssh config', () => {
   });
 
   test('Include is followed relative to ~/.ssh or absolute, with a glob', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'tsplay-sshcfg-'));
+    const dir = makeTempDir('tsplay-sshcfg-');
     mkdirSync(join(dir, 'conf.d'));
     writeFileSync(join(dir, 'conf.d', '10-a.conf'), 'Host inc1\n  User from-include\n');
     writeFileSync(join(dir, 'conf.d', 'skip.txt'), 'Host inc1\n  User wrong\n');
@@ -95,7 +96,7 @@ describe('ssh config', () => {
 });
 
 describe('resolveSshTarget: inventory variables over ~/.ssh/config', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'tsplay-sshcfg-'));
+  const dir = makeTempDir('tsplay-sshcfg-');
   const configPath = join(dir, 'config');
   writeFileSync(configPath, CONFIG);
 

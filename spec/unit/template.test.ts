@@ -1,15 +1,15 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { TsplayError } from '../../engine/errors.js';
 import { TemplateError } from '../../engine/vars/errors.js';
 import { isTemplate, renderString, renderValue } from '../../engine/vars/template.js';
 import { templateReferences } from '../../engine/vars/references.js';
+import { makeTempDir } from '../helpers/temp-dir.js';
 
 function writeTemp(name: string, text: string): string {
-  const dir = mkdtempSync(join(tmpdir(), 'tsplay-template-'));
+  const dir = makeTempDir('tsplay-template-');
   const file = join(dir, name);
   writeFileSync(file, text);
   return file;
