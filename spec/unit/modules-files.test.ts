@@ -2,12 +2,13 @@
 // script, lineinfile, blockinfile, replace, fetch, slurp, get_url (from a 127.0.0.1 server),
 // unarchive, tempfile. Each one converges, predicts itself exactly in check mode, and is ok
 // on a second run; bad arguments fail when the playbook is loaded.
+import { makeTempDir } from '../helpers/temp-dir.js';
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
-import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
@@ -26,7 +27,7 @@ for (const m of FILE_MODULES as ModuleDef[]) for (const n of [m.name, ...(m.alia
 const lookupModule = (name: string): ModuleDef | undefined => byName.get(name);
 const moduleNames = (): string[] => (FILE_MODULES as ModuleDef[]).map((m) => m.name);
 
-const tempDir = (): string => mkdtempSync(join(tmpdir(), 'tsplay-mf-'));
+const tempDir = (): string => makeTempDir('tsplay-mf-');
 
 function context(opts: { check?: boolean; diff?: boolean; base?: string } = {}): ModuleContext {
   const conn = new LocalConnection('localhost');
