@@ -38,10 +38,12 @@ export function registerLabCommand(program: Command): void {
     .argument('[count]', 'number of hosts', '3')
     .option('--users', 'also create the become test users tsplay-nopw (sudo NOPASSWD) and tsplay-pw (sudo password)')
     .option('--group <spec>', GROUP_HELP, collect)
-    .action(async (count: string, flags: LabFlags & { users?: boolean; group?: string[] }) => {
+    .option('--nat', "let the hosts reach the machine's Debian package mirrors (and DNS) through NAT, nothing else")
+    .action(async (count: string, flags: LabFlags & { users?: boolean; group?: string[]; nat?: boolean }) => {
       const info = await labUp(parseCount(count), {
         ...labOptions(flags),
         ...(flags.users ? { users: true } : {}),
+        ...(flags.nat ? { nat: true } : {}),
         ...(flags.group ? { groups: flags.group } : {}),
       });
       const out: string[] = [];

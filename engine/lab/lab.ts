@@ -31,6 +31,7 @@ import {
   removeHostNetwork,
   tidyNetnsDir,
 } from './network.js';
+import { disableLabNat, enableLabNat } from './nat.js';
 import { ensureLabDir, isLabDir, type LabState, readLabState, writeLabState } from './state.js';
 import { type RunResult, requireLinuxRoot, requireTools, run, type LabTool } from './system.js';
 import { createBecomeUsers, NOPASSWD_USER, PASSWORD_USER } from './users.js';
@@ -44,6 +45,11 @@ export interface LabUpOptions extends LabOptions {
   users?: boolean;
   /** Inventory group specs ("web=1-2,4", "all_hosts"); replace the lab's stored groups when given. */
   groups?: string[];
+  /**
+   * NAT from the lab to the machine's Debian package registry and DNS resolvers only
+   * (engine/lab/nat.ts). true turns it on, false off; left out, the lab keeps what it had.
+   */
+  nat?: boolean;
 }
 
 export interface LabHost {
@@ -66,6 +72,8 @@ export interface LabInfo {
   knownHostsFile: string;
   /** Present when the hosts have the become test users. */
   becomeUsers?: { nopasswd: string; password: string; passwordFile: string };
+  /** Whether the hosts reach the package registry through NAT. */
+  nat: boolean;
   /** Hosts this call created (labUp) — the others were already up. */
   created: string[];
   /** Hosts this call removed (labUp shrinking the lab). */
@@ -109,6 +117,7 @@ function labInfo(lab: LabConfig, state: LabState, created: string[] = [], remove
     privateKeyFile: paths.privateKey,
     knownHostsFile: paths.knownHosts,
     ...(state.users ? { becomeUsers: { nopasswd: NOPASSWD_USER, password: PASSWORD_USER, passwordFile: paths.becomePassword } } : {}),
+    nat: state.nat === true,
     created,
     removed,
   };
@@ -178,11 +187,15 @@ async function bringUp(count: number, opts: LabUpOptions): Promise<LabInfo> {
   };
   state.users = state.users || wantUsers;
   if (opts.groups) state.groups = opts.groups;
+  if (opts.nat !== undefined) state.nat = opts.nat;
   writeLabState(lab, state); // the marker first: `down` may then clean up whatever follows
 
   await ensureLabKeyPair(lab);
   await ensureBlackholeRoute();
   await ensureBridge(lab, state.subnet);
+  // after ensureBridge, which turns the bridge's forwarding off
+  if (state.nat) await enableLabNat(lab, state.subnet);
+  else await disableLabNat(lab);
 
   // Hosts above `count`, recorded or left behind by an interrupted run, go.
   const known = new Set([...state.hosts.map((h) => h.name), ...(await netnsNames()).filter((n) => hostIndexOf(lab, n) !== undefined)]);
@@ -252,6 +265,7 @@ async function tearDown(opts: LabOptions): Promise<LabDownResult> {
     await stopHostProcesses(name);
     await removeHostNetwork(name);
   });
+  await disableLabNat(lab);
   await removeBridge(lab);
   await removeBlackholeRouteIfUnused();
   await tidyNetnsDir();

@@ -20,6 +20,8 @@ export interface LabState {
   /** Group specs for the inventory, e.g. ["web=1-2", "db=3"]. */
   groups: string[];
   hosts: LabHostRecord[];
+  /** NAT to the machine's package registry (engine/lab/nat.ts); absent in labs made before it existed. */
+  nat?: boolean;
 }
 
 export function readLabState(lab: LabConfig): LabState | undefined {
