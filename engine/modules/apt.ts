@@ -218,7 +218,9 @@ async function runApt(args: AptArgs, ctx: ModuleContext): Promise<ModuleResult> 
     }
     if (!isPlan(plan)) return { ...result, ...plan };
     const base = ['apt-get', ...aptOptions(args, lockTimeout), ...plan.extra, plan.op, ...plan.targets];
-    const simulate = ['apt-get', '-s', ...base.slice(1)];
+    // apt's solver logs every plan to /var/log/apt/eipp.log.xz, even a simulation: a plan
+    // must not write to the host
+    const simulate = ['apt-get', '-s', '-o', 'Dir::Log::Planner=/dev/null', ...base.slice(1)];
     const sim = await runTool(ctx, words(simulate), APT_ENV);
     if (sim.rc !== 0) return { ...result, ...aptFailure(simulate.join(' '), sim) };
     const { before, after } = parseSimulation(sim.stdout);

@@ -123,7 +123,7 @@ async function runUser(args: UserArgs, ctx: ModuleContext): Promise<ModuleResult
     if (!current) return result;
     const memberOf = allGroups.filter((g) => g.members.includes(name)).map((g) => g.name);
     result.changed = true;
-    result.diff = [textDiff(label, entryText(current, memberOf), null)];
+    result.diff = [textDiff(label, entryText({ ...current, gid: allGroups.find((g) => g.gid === current.gid)?.name ?? current.gid }, memberOf), null)];
     if (args.remove) result.remove = true;
     if (!ctx.check) {
       assertNotInterrupted(ctx);
@@ -195,7 +195,13 @@ async function runUser(args: UserArgs, ctx: ModuleContext): Promise<ModuleResult
   if (opts.length === 0 && !setPassword) return result;
 
   result.changed = true;
-  result.diff = [textDiff(label, entryText(current, memberOf, passwordBefore), entryText(after, afterGroups, passwordAfter))];
+  // the diff names the primary group: in check mode a group an earlier task creates has no
+  // gid yet, and the plan must read the same as the real run's report
+  const groupOf = (gid: number | string) => primaryName(gid) ?? String(gid);
+  const afterGroupLabel = after.gid === current.gid ? groupOf(current.gid) : primary!.name;
+  result.diff = [
+    textDiff(label, entryText({ ...current, gid: groupOf(current.gid) }, memberOf, passwordBefore), entryText({ ...after, gid: afterGroupLabel }, afterGroups, passwordAfter)),
+  ];
   if (!ctx.check) {
     assertNotInterrupted(ctx);
     if (opts.length > 0) await mustRun(ctx, shJoin(['usermod', ...opts, name]), shJoin(['usermod', ...opts, name]));
@@ -229,7 +235,7 @@ async function createUser(
   const planned = {
     name,
     uid: args.uid ?? AUTO,
-    gid: primary ? primary.gid : AUTO,
+    gid: primary ? primary.name : AUTO,
     comment: args.comment ?? '',
     home: args.home ?? `${(defaults.HOME ?? '/home').replace(/\/$/, '')}/${name}`,
     shell: args.shell ?? defaults.SHELL ?? '',
