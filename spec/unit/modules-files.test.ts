@@ -2,6 +2,7 @@
 // script, lineinfile, blockinfile, replace, fetch, slurp, get_url (from a 127.0.0.1 server),
 // unarchive, tempfile. Each one converges, predicts itself exactly in check mode, and is ok
 // on a second run; bad arguments fail when the playbook is loaded.
+import { localModuleContext } from '../helpers/module-context.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -9,11 +10,8 @@ import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
-import { LocalConnection } from '../../engine/connection/local.js';
-import { HostOps } from '../../engine/connection/host-ops.js';
 import type { ModuleContext, ModuleResult } from '../../engine/modules/types.js';
 import type { ModuleDef } from '../../engine/modules/types.js';
 import { FILE_MODULES } from '../../engine/modules/builtin-files.js';
@@ -29,24 +27,7 @@ const moduleNames = (): string[] => (FILE_MODULES as ModuleDef[]).map((m) => m.n
 
 const tempDir = (): string => makeTempDir('tsplay-mf-');
 
-function context(opts: { check?: boolean; diff?: boolean; base?: string } = {}): ModuleContext {
-  const conn = new LocalConnection('localhost');
-  const base = opts.base ?? tmpdir();
-  return {
-    host: 'localhost',
-    conn,
-    ops: new HostOps(conn),
-    check: opts.check ?? false,
-    diff: opts.diff ?? true,
-    vars: {},
-    taskPos: { file: join(base, 'tasks.yml'), line: 1, col: 1 },
-    searchPaths: { files: [join(base, 'files')], templates: [join(base, 'templates')] },
-    renderTemplate: (text) => text,
-    evaluateCondition: () => true,
-    evaluateExpression: () => undefined,
-    inventory: undefined as never,
-  };
-}
+const context = localModuleContext;
 
 async function run(name: string, args: Record<string, unknown>, ctx: ModuleContext): Promise<ModuleResult> {
   const def = lookupModule(name);

@@ -3,14 +3,12 @@
 // check mode predicts changed and diff and touches nothing; bad arguments fail at load.
 // What needs the real /etc (user, group, hostname, apt_repository, modprobe, mounts) runs in
 // spec/lab/modules-system.test.ts on lab hosts.
+import { localModuleContext } from '../helpers/module-context.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { LocalConnection } from '../../engine/connection/local.js';
-import { HostOps } from '../../engine/connection/host-ops.js';
 import type { ModuleContext, ModuleResult } from '../../engine/modules/types.js';
 import type { ModuleDef } from '../../engine/modules/types.js';
 import { SYSTEM_MODULES } from '../../engine/modules/builtin-system.js';
@@ -27,23 +25,7 @@ const lookupModule = (name: string): ModuleDef | undefined => byName.get(name) ?
 
 const tempDir = () => makeTempDir('tsplay-sys-');
 
-function context(opts: { check?: boolean; env?: Record<string, string> } = {}): ModuleContext {
-  const conn = new LocalConnection('localhost');
-  return {
-    host: 'localhost',
-    conn,
-    ops: new HostOps(conn, opts.env ? { env: opts.env } : {}),
-    check: opts.check ?? false,
-    diff: true,
-    vars: {},
-    taskPos: { file: join(tmpdir(), 'tasks.yml'), line: 1, col: 1 },
-    searchPaths: { files: [], templates: [] },
-    renderTemplate: (text) => text,
-    evaluateCondition: () => true,
-    evaluateExpression: () => undefined,
-    inventory: undefined as never,
-  };
-}
+const context = localModuleContext;
 
 async function run(name: string, args: Record<string, unknown>, ctx: ModuleContext): Promise<ModuleResult> {
   const def = lookupModule(name);

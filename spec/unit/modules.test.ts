@@ -1,15 +1,11 @@
+import { localModuleContext } from '../helpers/module-context.js';
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { LocalConnection } from '../../engine/connection/local.js';
-import { HostOps } from '../../engine/connection/host-ops.js';
 import type { ModuleContext, ModuleDef, ModuleResult } from '../../engine/modules/types.js';
 import { lookupModule, moduleNames, registerModule } from '../../engine/modules/registry.js';
 import { formatMode, resolveMode } from '../../engine/modules/mode.js';
-import { renderString } from '../../engine/vars/template.js';
-import { InventoryModel } from '../../engine/inventory/inventory.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
 
 const NASTY = "sp ace 'q' \"dq\" $(touch pwned) `touch pwned` new\nline ünï ✓";
@@ -18,25 +14,7 @@ function tempDir(): string {
   return makeTempDir('tsplay-mod-');
 }
 
-function context(opts: { check?: boolean; diff?: boolean; base?: string; vars?: Record<string, unknown> } = {}): ModuleContext {
-  const conn = new LocalConnection('localhost');
-  const base = opts.base ?? tmpdir();
-  const vars = opts.vars ?? {};
-  return {
-    host: 'localhost',
-    conn,
-    ops: new HostOps(conn),
-    check: opts.check ?? false,
-    diff: opts.diff ?? true,
-    vars,
-    taskPos: { file: join(base, 'tasks.yml'), line: 1, col: 1 },
-    searchPaths: { files: [join(base, 'files')], templates: [join(base, 'templates')] },
-    renderTemplate: (text, file) => renderString(text, vars, { file, line: 1, col: 1 }),
-    evaluateCondition: () => true,
-    evaluateExpression: () => undefined,
-    inventory: new InventoryModel(),
-  };
-}
+const context = localModuleContext;
 
 function mod(name: string): ModuleDef {
   const def = lookupModule(name);
