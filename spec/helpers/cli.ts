@@ -1,6 +1,6 @@
 // Runs the built tsplay CLI (dist/, built by `npm test`) as a user would, in a pipe.
 import { spawn, spawnSync } from 'node:child_process';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { lstatSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { makeTempDir, removeTempDir } from './temp-dir.js';
@@ -66,22 +66,18 @@ export function tempDir(prefix = 'tsplay-spec-'): { dir: string; cleanup: () => 
   return { dir, cleanup: () => removeTempDir(dir) };
 }
 
-/** Every file and folder under dir with its type, mode, size, mtime and content: a byte-for-byte fingerprint. */
+/**
+ * Everything a user could notice in a tree, the root included: names, types, link targets,
+ * modes, owners, contents, mtimes and link counts. Equal fingerprints: nothing was touched.
+ */
 export function snapshotTree(dir: string): string {
   const lines: string[] = [];
-  const walk = (at: string) => {
-    for (const name of readdirSync(at).sort()) {
-      const full = path.join(at, name);
-      const st = statSync(full);
-      const rel = path.relative(dir, full);
-      if (st.isDirectory()) {
-        lines.push(`d ${rel} ${(st.mode & 0o7777).toString(8)} ${st.mtimeMs}`);
-        walk(full);
-      } else {
-        lines.push(`f ${rel} ${(st.mode & 0o7777).toString(8)} ${st.size} ${st.mtimeMs} ${readFileSync(full).toString('base64')}`);
-      }
-    }
+  const walk = (full: string, rel: string): void => {
+    const st = lstatSync(full);
+    const what = st.isSymbolicLink() ? `link->${readlinkSync(full)}` : st.isDirectory() ? 'dir' : `file:${readFileSync(full).toString('base64')}`;
+    lines.push(`${JSON.stringify(rel)} ${what} ${(st.mode & 0o7777).toString(8)} ${st.uid}:${st.gid} ${st.mtimeMs} ${st.nlink}`);
+    if (st.isDirectory()) for (const name of readdirSync(full).sort()) walk(path.join(full, name), `${rel}/${name}`);
   };
-  walk(dir);
+  walk(dir, '.');
   return lines.join('\n');
 }

@@ -2,17 +2,17 @@
 // script, lineinfile, blockinfile, replace, fetch, slurp, get_url (from a 127.0.0.1 server),
 // unarchive, tempfile. Each one converges, predicts itself exactly in check mode, and is ok
 // on a second run; bad arguments fail when the playbook is loaded.
-import { localModuleContext } from '../helpers/module-context.js';
+import { assertConverges as converges, localModuleContext, runModule } from '../helpers/module-context.js';
+import { lookupModule } from '../../engine/modules/registry.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
-import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
-import type { ModuleContext, ModuleResult } from '../../engine/modules/types.js';
 import type { ModuleDef } from '../../engine/modules/types.js';
 import { FILE_MODULES } from '../../engine/modules/builtin-files.js';
 import { editBlockInFile, editLineInFile, editReplace } from '../../engine/modules/text-edit.js';
@@ -20,55 +20,12 @@ import { loadPlaybook } from '../../engine/load/playbook.js';
 import { ParseError } from '../../engine/errors.js';
 
 // the group's own list (the full registry also pulls in other groups still being written)
-const byName = new Map<string, ModuleDef>();
-for (const m of FILE_MODULES as ModuleDef[]) for (const n of [m.name, ...(m.aliases ?? [])]) byName.set(n, m);
-const lookupModule = (name: string): ModuleDef | undefined => byName.get(name);
 const moduleNames = (): string[] => (FILE_MODULES as ModuleDef[]).map((m) => m.name);
 
 const tempDir = (): string => makeTempDir('tsplay-mf-');
-
 const context = localModuleContext;
-
-async function run(name: string, args: Record<string, unknown>, ctx: ModuleContext): Promise<ModuleResult> {
-  const def = lookupModule(name);
-  assert.ok(def, `module ${name} is registered`);
-  return def.run(args, ctx);
-}
-
-function snapshot(dir: string): string {
-  const out: string[] = [];
-  const walk = (p: string, rel: string): void => {
-    const s = lstatSync(p);
-    const what = s.isSymbolicLink() ? `link->${readlinkSync(p)}` : s.isDirectory() ? 'dir' : `file:${readFileSync(p).toString('base64')}`;
-    out.push(`${rel} ${what} ${(s.mode & 0o7777).toString(8)} ${s.mtimeMs}`);
-    if (s.isDirectory() && !s.isSymbolicLink()) for (const n of readdirSync(p).sort()) walk(join(p, n), `${rel}/${n}`);
-  };
-  walk(dir, '.');
-  return out.join('\n');
-}
-
-/** Check mode on a fresh tree predicts changed and diff and touches nothing; real run converges; second run ok. */
-async function assertConverges(name: string, setup: (dir: string) => Record<string, unknown>): Promise<{ dir: string; real: ModuleResult }> {
-  const checkDir = tempDir();
-  const checkArgs = setup(checkDir);
-  const before = snapshot(checkDir);
-  const checked = await run(name, checkArgs, context({ check: true, base: checkDir }));
-  assert.equal(snapshot(checkDir), before, 'check mode left the tree untouched');
-  const dir = tempDir();
-  const args = setup(dir);
-  const real = await run(name, args, context({ base: dir }));
-  assert.ok(!real.failed, `${name} failed: ${String(real.msg)}`);
-  assert.equal(real.changed, true, 'first run changes');
-  assert.equal(checked.changed, true, 'check mode predicts changed');
-  const norm = (r: ModuleResult) => JSON.stringify(r.diff ?? []).split(checkDir).join('<dir>').split(dir).join('<dir>');
-  assert.equal(norm(checked), norm(real), 'check mode predicts the diff');
-  assert.equal(checked.msg, real.msg, 'check mode predicts the message');
-  const again = await run(name, args, context({ base: dir }));
-  assert.ok(!again.failed, String(again.msg));
-  assert.equal(again.changed, false, 'second run is ok');
-  assert.equal(again.diff, undefined, 'no diff when nothing changes');
-  return { dir, real };
-}
+const run = runModule;
+const assertConverges = (name: string, setup: (dir: string) => Record<string, unknown>) => converges(name, setup, 'tsplay-mf-');
 
 describe('registry', () => {
   test('every module of the group under its names', () => {

@@ -3,13 +3,14 @@
 // check mode predicts changed and diff and touches nothing; bad arguments fail at load.
 // What needs the real /etc (user, group, hostname, apt_repository, modprobe, mounts) runs in
 // spec/lab/modules-system.test.ts on lab hosts.
-import { localModuleContext } from '../helpers/module-context.js';
+import { localModuleContext, runModule } from '../helpers/module-context.js';
+import { snapshotTree } from '../helpers/cli.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { ModuleContext, ModuleResult } from '../../engine/modules/types.js';
+import type { ModuleResult } from '../../engine/modules/types.js';
 import type { ModuleDef } from '../../engine/modules/types.js';
 import { SYSTEM_MODULES } from '../../engine/modules/builtin-system.js';
 import { loadPlaybook } from '../../engine/load/playbook.js';
@@ -27,25 +28,8 @@ const tempDir = () => makeTempDir('tsplay-sys-');
 
 const context = localModuleContext;
 
-async function run(name: string, args: Record<string, unknown>, ctx: ModuleContext): Promise<ModuleResult> {
-  const def = lookupModule(name);
-  assert.ok(def, `module ${name} is registered`);
-  return def.run(args, ctx);
-}
-
-/** Every file under dir with its content and mode. */
-function snapshot(dir: string): string {
-  const out: string[] = [];
-  const walk = (p: string): void => {
-    const s = statSync(p);
-    if (s.isDirectory()) {
-      out.push(`${p} dir ${(s.mode & 0o7777).toString(8)}`);
-      for (const n of readdirSync(p).sort()) walk(join(p, n));
-    } else out.push(`${p} ${(s.mode & 0o7777).toString(8)} ${readFileSync(p, 'utf8')}`);
-  };
-  walk(dir);
-  return out.join('\n');
-}
+const run = runModule;
+const snapshot = snapshotTree;
 
 /**
  * The module contract: check mode on a fresh setup predicts changed and the diff and leaves

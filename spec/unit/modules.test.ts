@@ -1,12 +1,12 @@
-import { localModuleContext } from '../helpers/module-context.js';
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { ModuleContext, ModuleDef, ModuleResult } from '../../engine/modules/types.js';
 import { lookupModule, moduleNames, registerModule } from '../../engine/modules/registry.js';
 import { formatMode, resolveMode } from '../../engine/modules/mode.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
+import { assertConverges as converges, localModuleContext, runModule } from '../helpers/module-context.js';
+import { snapshotTree as snapshot } from '../helpers/cli.js';
 
 const NASTY = "sp ace 'q' \"dq\" $(touch pwned) `touch pwned` new\nline ünï ✓";
 
@@ -15,57 +15,8 @@ function tempDir(): string {
 }
 
 const context = localModuleContext;
-
-function mod(name: string): ModuleDef {
-  const def = lookupModule(name);
-  assert.ok(def, `module ${name} is registered`);
-  return def;
-}
-
-async function run(name: string, args: Record<string, unknown>, ctx: ModuleContext): Promise<ModuleResult> {
-  return mod(name).run(args, ctx);
-}
-
-/** Everything a user could notice in a tree: names, types, modes, owners, contents, times, link targets. */
-function snapshot(dir: string): string {
-  const out: string[] = [];
-  const walk = (p: string, rel: string): void => {
-    const s = lstatSync(p);
-    const what = s.isSymbolicLink() ? `link->${readlinkSync(p)}` : s.isDirectory() ? 'dir' : `file:${readFileSync(p).toString('base64')}`;
-    out.push(`${JSON.stringify(rel)} ${what} ${(s.mode & 0o7777).toString(8)} ${s.uid}:${s.gid} ${s.mtimeMs} ${s.nlink}`);
-    if (s.isDirectory() && !s.isSymbolicLink()) for (const name of readdirSync(p).sort()) walk(join(p, name), `${rel}/${name}`);
-  };
-  walk(dir, '.');
-  return out.join('\n');
-}
-
-/**
- * The contract every module keeps: check mode on a fresh tree predicts the real run's changed
- * and diff exactly, and leaves the tree byte for byte as it was; the real run converges
- * (a second run is ok).
- */
-async function assertConverges(name: string, setup: (dir: string) => Record<string, unknown>): Promise<{ dir: string; real: ModuleResult }> {
-  const checkDir = tempDir();
-  const checkArgs = setup(checkDir);
-  const before = snapshot(checkDir);
-  const checked = await run(name, checkArgs, context({ check: true, base: checkDir }));
-  assert.equal(snapshot(checkDir), before, 'check mode left the tree untouched');
-
-  const dir = tempDir();
-  const args = setup(dir);
-  const real = await run(name, args, context({ base: dir }));
-  assert.ok(!real.failed, `${name} failed: ${String(real.msg)}`);
-  assert.equal(real.changed, true, 'first run changes');
-  assert.equal(checked.changed, real.changed, 'check mode predicts changed');
-  const norm = (r: ModuleResult) => JSON.stringify(r.diff ?? []).split(checkDir).join('<dir>').split(dir).join('<dir>');
-  assert.equal(norm(checked), norm(real), 'check mode predicts the diff');
-
-  const again = await run(name, args, context({ base: dir }));
-  assert.ok(!again.failed, String(again.msg));
-  assert.equal(again.changed, false, 'second run is ok');
-  assert.equal(again.diff, undefined, 'no diff when nothing changes');
-  return { dir, real };
-}
+const run = runModule;
+const assertConverges = (name: string, setup: (dir: string) => Record<string, unknown>) => converges(name, setup, 'tsplay-mod-');
 
 describe('registry', () => {
   test('names, aliases and ansible.builtin./ansible.legacy. forms', () => {
