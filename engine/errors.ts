@@ -85,7 +85,11 @@ export function registerSource(file: string, text: string): void {
   sourceCache.set(file, text.split(/\r?\n/));
 }
 
-function sourceLines(file: string): string[] | undefined {
+/**
+ * A source file's lines: the text the loader parsed (registerSource), else read from disk once.
+ * Code frames and positions inside scalars all read through here.
+ */
+export function sourceLines(file: string): string[] | undefined {
   let lines = sourceCache.get(file);
   if (!lines) {
     try {

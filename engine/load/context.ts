@@ -3,7 +3,6 @@ import { relative, resolve } from 'node:path';
 import type { SourcePos } from '../errors.js';
 import type { ModuleDef } from '../modules/types.js';
 import { ErrorList } from './collect.js';
-import { forgetSourceLines } from './freeform.js';
 
 export interface LoadOptions {
   /** Resolve a module by name or alias (ansible.builtin.copy → copy). */
@@ -23,9 +22,7 @@ export class LoadContext {
   readonly errors = new ErrorList();
   private readonly idCounts = new Map<string, number>();
 
-  constructor(readonly opts: LoadOptions) {
-    forgetSourceLines();
-  }
+  constructor(readonly opts: LoadOptions) {}
 
   /** "file:line:col"; a file imported twice gets "#2", "#3"… so ids stay unique in the run. */
   idFor(pos: SourcePos): string {

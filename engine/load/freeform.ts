@@ -3,8 +3,7 @@
 //   debug: msg="hi there" verbosity=1 → {msg: 'hi there', verbosity: '1'}      (key=value)
 // Splitting respects quotes and Jinja blocks ("{{ a b }}" is one word). Values stay strings
 // here; schema validation converts them ("1" → 1) where the module wants another type.
-import { readFileSync } from 'node:fs';
-import type { SourcePos } from '../errors.js';
+import { sourceLines, type SourcePos } from '../errors.js';
 
 export interface Token {
   text: string;
@@ -139,25 +138,6 @@ export function parseFreeForm(text: string, style: 'raw' | 'kv', optionNames: It
   return { args, offsets, bareWords };
 }
 
-const lineCache = new Map<string, string[] | null>();
-
-/** Drop remembered source lines (files may have changed since the last load). */
-export function forgetSourceLines(): void {
-  lineCache.clear();
-}
-
-function sourceLine(file: string, line: number): string | undefined {
-  let lines = lineCache.get(file);
-  if (lines === undefined) {
-    try {
-      lines = readFileSync(file, 'utf8').split(/\r?\n/);
-    } catch {
-      lines = null;
-    }
-    lineCache.set(file, lines);
-  }
-  return lines?.[line - 1];
-}
 
 /**
  * Where offset `offset` of a scalar string starting at `valuePos` was written. Exact for
@@ -166,7 +146,7 @@ function sourceLine(file: string, line: number): string | undefined {
 export function positionInScalar(valuePos: SourcePos, scalar: string, offset: number): SourcePos {
   const firstLine = scalar.split('\n')[0] ?? '';
   if (offset > firstLine.length) return valuePos;
-  const written = sourceLine(valuePos.file, valuePos.line)?.slice(valuePos.col - 1);
+  const written = sourceLines(valuePos.file)?.[valuePos.line - 1]?.slice(valuePos.col - 1);
   if (written === undefined) return valuePos;
   if (written.startsWith(firstLine)) return { ...valuePos, col: valuePos.col + offset };
   if ((written[0] === '"' || written[0] === "'") && written.slice(1).startsWith(firstLine)) return { ...valuePos, col: valuePos.col + 1 + offset };

@@ -4,7 +4,7 @@
 // /etc/sysconfig/network when that file exists. Default: systemd when it runs, else the file.
 import { shQuote } from '../connection/shell.js';
 import { defineModule, type FileDiff, type ModuleContext, type ModuleResult } from './types.js';
-import { assertNotInterrupted, joinLines, mustRun, probeHost, settingsText, systemGuarded, SystemModuleError, textDiff, textLines, writeText } from './system-probe.js';
+import { applyPlan, joinLines, mustRun, probeHost, settingsText, systemGuarded, SystemModuleError, textDiff, textLines, writeText } from './system-probe.js';
 
 type Strategy = 'alpine' | 'debian' | 'freebsd' | 'generic' | 'macos' | 'macosx' | 'darwin' | 'openbsd' | 'openrc' | 'redhat' | 'sles' | 'solaris' | 'systemd';
 
@@ -74,10 +74,5 @@ async function runHostname(args: HostnameArgs, ctx: ModuleContext): Promise<Modu
     if (live !== name) actions.push(() => mustRun(ctx, `hostname ${shQuote(name)}`, `hostname ${name}`));
   }
   const result: ModuleResult = { changed: diff.length > 0, name, use, ansible_facts: { ansible_hostname: name.split('.')[0], ansible_nodename: name } };
-  if (diff.length === 0) return result;
-  result.diff = diff;
-  if (ctx.check) return result;
-  assertNotInterrupted(ctx);
-  for (const action of actions) await action();
-  return result;
+  return applyPlan(ctx, result, diff, actions);
 }

@@ -4,7 +4,7 @@
 // every modules-load.d / modprobe.d file; the diff shows the live state and each file.
 import { shJoin, shlexSplit, shQuote } from '../connection/shell.js';
 import { defineModule, type FileDiff, type ModuleContext, type ModuleResult } from './types.js';
-import { assertNotInterrupted, joinLines, mustRun, probeHost, settingsText, systemGuarded, SystemModuleError, textDiff, textLines, writeText } from './system-probe.js';
+import { applyPlan, joinLines, mustRun, probeHost, settingsText, systemGuarded, SystemModuleError, textDiff, textLines, writeText } from './system-probe.js';
 
 export interface ModprobeArgs {
   name: string;
@@ -111,11 +111,5 @@ async function runModprobe(args: ModprobeArgs, ctx: ModuleContext): Promise<Modu
     }
   }
 
-  if (diff.length === 0) return result;
-  result.changed = true;
-  result.diff = diff;
-  if (ctx.check) return result;
-  assertNotInterrupted(ctx);
-  for (const action of actions) await action();
-  return result;
+  return applyPlan(ctx, result, diff, actions);
 }

@@ -5,7 +5,7 @@
 // shows fstab and the live state.
 import { shJoin } from '../connection/shell.js';
 import { defineModule, type FileDiff, type ModuleContext, type ModuleResult } from './types.js';
-import { assertNotInterrupted, joinLines, mustRun, probeHost, settingsText, systemGuarded, SystemModuleError, textDiff, textLines } from './system-probe.js';
+import { applyPlan, joinLines, mustRun, probeHost, settingsText, systemGuarded, SystemModuleError, textDiff, textLines } from './system-probe.js';
 
 type MountState = 'mounted' | 'unmounted' | 'present' | 'absent' | 'remounted' | 'ephemeral';
 
@@ -175,12 +175,7 @@ async function runMount(args: MountArgs, ctx: ModuleContext): Promise<ModuleResu
       break;
   }
   const result: ModuleResult = { changed: diff.length > 0, name: path, path, state, fstab, ...(args.src ? { src: args.src } : {}), ...(args.fstype ? { fstype: args.fstype } : {}), opts };
-  if (diff.length === 0) return result;
-  result.diff = diff;
-  if (ctx.check) return result;
-  assertNotInterrupted(ctx);
-  for (const action of actions) await action();
-  return result;
+  return applyPlan(ctx, result, diff, actions);
 }
 
 /** Every folder from the root down to `path` (mkdirs skips those already there). */

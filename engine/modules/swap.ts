@@ -6,7 +6,7 @@
 // when no swap is active. YAML's `off`/`on` (false/true) are accepted for disabled/enabled.
 import { shJoin } from '../connection/shell.js';
 import { defineModule, type FileDiff, type ModuleContext, type ModuleResult } from './types.js';
-import { assertNotInterrupted, joinLines, mustRun, probeHost, settingsText, systemGuarded, textDiff, textLines } from './system-probe.js';
+import { applyPlan, joinLines, mustRun, probeHost, settingsText, systemGuarded, textDiff, textLines } from './system-probe.js';
 
 export interface SwapArgs {
   state?: 'disabled' | 'enabled' | boolean;
@@ -71,10 +71,5 @@ async function runSwap(args: SwapArgs, ctx: ModuleContext): Promise<ModuleResult
   }
   const result: ModuleResult = { changed: diff.length > 0, state, fstab, active };
   if (state === 'enabled' && !configured && active.length === 0) result.msg = `no swap entry in ${fstab}: nothing to turn on`;
-  if (diff.length === 0) return result;
-  result.diff = diff;
-  if (ctx.check) return result;
-  assertNotInterrupted(ctx);
-  for (const action of actions) await action();
-  return result;
+  return applyPlan(ctx, result, diff, actions);
 }

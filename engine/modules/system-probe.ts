@@ -138,3 +138,17 @@ export async function writeText(ctx: ModuleContext, path: string, text: string, 
 export function assertNotInterrupted(ctx: ModuleContext): void {
   if (ctx.signal?.aborted) throw new SystemModuleError('interrupted before changing');
 }
+
+/**
+ * The end every planning module shares: with no difference, the result as is; otherwise it is
+ * changed with the diff, and the planned actions run in order unless in check mode.
+ */
+export async function applyPlan(ctx: ModuleContext, result: ModuleResult, diff: FileDiff[], actions: Array<() => Promise<unknown>>): Promise<ModuleResult> {
+  if (diff.length === 0) return result;
+  result.changed = true;
+  result.diff = diff;
+  if (ctx.check) return result;
+  assertNotInterrupted(ctx);
+  for (const action of actions) await action();
+  return result;
+}

@@ -1,24 +1,8 @@
 // Maps a place inside a template/expression text to a file position. Callers pass the position
 // of the YAML value; the value may be a plain, quoted or block scalar (`|`, `>`), and only the
 // source line tells which, so it is read here (on the error path only, never when rendering).
-import { readFileSync } from 'node:fs';
-import type { SourcePos } from '../errors.js';
+import { sourceLines, type SourcePos } from '../errors.js';
 
-const lineCache = new Map<string, string[] | null>();
-
-function sourceLines(file: string): string[] | null {
-  let lines = lineCache.get(file);
-  if (lines === undefined) {
-    try {
-      lines = readFileSync(file, 'utf8').split(/\r?\n/);
-    } catch {
-      lines = null;
-    }
-    if (lineCache.size > 200) lineCache.clear();
-    lineCache.set(file, lines);
-  }
-  return lines;
-}
 
 /** Line (0-based) and column (0-based) of `index` inside `text`. */
 export function lineColOf(text: string, index: number): { line: number; col: number } {
