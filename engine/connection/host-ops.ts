@@ -5,7 +5,7 @@
 // except the `validate:` command, which is split into words like Ansible does.
 import { createHash, randomBytes } from 'node:crypto';
 import { posix } from 'node:path';
-import { TransferError, type BecomeOptions, type Connection, type ExecOptions, type ExecResult } from './types.js';
+import { TransferError, type BecomeOptions, type CommandGuard, type Connection, type ExecOptions, type ExecResult } from './types.js';
 import { isSuWithPassword, shQuote, shlexSplit } from './shell.js';
 
 /**
@@ -261,36 +261,58 @@ export class HostOps {
     const token = randomBytes(8).toString('hex');
     if (!become) {
       const tmp = posix.join(posix.dirname(path), `.tsplay-tmp.${token}`);
+      const guard = await this.cleanupGuard(`rm -f -- ${shQuote(tmp)}`);
       try {
-        await conn.putFile(data, tmp, 0o600);
-      } catch (err) {
-        if (err instanceof TransferError) return undefined; // e.g. the login user may not write there: the shell says why
-        throw err;
-      }
-      try {
-        return await this.replaceFile(path, { kind: 'placed', tmp }, opts);
+        try {
+          await conn.putFile(data, tmp, 0o600);
+        } catch (err) {
+          if (err instanceof TransferError) return undefined; // e.g. the login user may not write there: the shell says why
+          throw err;
+        }
+        try {
+          return await this.replaceFile(path, { kind: 'placed', tmp }, opts);
+        } finally {
+          await conn.removePath(tmp).catch(() => {});
+        }
       } finally {
-        await conn.removePath(tmp).catch(() => {});
+        guard?.release();
       }
     }
     if (!conn.makeDir) return undefined;
     const stage = `/tmp/.tsplay-stage.${token}`;
     const staged = `${stage}/data`;
+    const guard = await this.cleanupGuard(`rm -rf -- ${shQuote(stage)}`);
     try {
-      await conn.makeDir(stage, 0o700);
-      await conn.putFile(data, staged, 0o600);
-    } catch (err) {
-      await conn.removePath(staged).catch(() => {});
-      await conn.removePath(stage, true).catch(() => {});
-      if (err instanceof TransferError) return undefined;
-      throw err;
-    }
-    try {
-      return await this.replaceFile(path, { kind: 'host', src: staged, cleanup: stage }, opts);
+      try {
+        await conn.makeDir(stage, 0o700);
+        await conn.putFile(data, staged, 0o600);
+      } catch (err) {
+        await conn.removePath(staged).catch(() => {});
+        await conn.removePath(stage, true).catch(() => {});
+        if (err instanceof TransferError) return undefined;
+        throw err;
+      }
+      try {
+        return await this.replaceFile(path, { kind: 'host', src: staged, cleanup: stage }, opts);
+      } finally {
+        await conn.removePath(staged).catch(() => {});
+        await conn.removePath(stage, true).catch(() => {});
+      }
     } finally {
-      await conn.removePath(staged).catch(() => {});
-      await conn.removePath(stage, true).catch(() => {});
+      guard?.release();
     }
+  }
+
+  /**
+   * When the connection dies during an SFTP upload, the partial temp file stays on the host
+   * and the controller cannot reach it any more: a guard started first removes it then. It
+   * waits a moment after the loss so sftp-server has handled what it had already received
+   * (an open that arrives after the removal would leave the file behind). A guard that
+   * cannot start is no reason to fail the write.
+   */
+  private async cleanupGuard(cleanup: string): Promise<CommandGuard | undefined> {
+    if (!this.conn.guard) return undefined;
+    return this.conn.guard(`if read -r line; then exit 0; fi\nsleep 2\n${cleanup}\n`).catch(() => undefined);
   }
 
   /** Like writeFileAtomic, but the content is a file already on the host (remote_src). */
@@ -318,6 +340,8 @@ export class HostOps {
       `trap 'rm -f -- "$tmp"${stage ? '; rm -rf -- "$stage"' : ''}' EXIT`,
       `trap 'exit 129' HUP; trap 'exit 130' INT; trap 'exit 143' TERM`,
       source.kind === 'stdin' ? `cat > "$tmp" || exit 71` : source.kind === 'host' ? `cat -- ${shQuote(source.src)} > "$tmp" || exit 71` : `[ -f "$tmp" ] || exit 71`,
+      // a connection lost mid-stream ends stdin early and cat still succeeds: never install a short file
+      ...(source.kind === 'stdin' ? [`set -- $(wc -c < "$tmp"); [ "$1" -eq ${source.data.length} ] || exit 78`] : []),
       `sync -- "$tmp" 2>/dev/null || sync`,
       // keep the old owner (ignored when we may not, as Ansible does), then apply the asked ones
       `if [ -e "$dest" ]; then set -- $(stat -L -c '%a %u %g' -- "$dest"); chown "$2:$3" "$tmp" 2>/dev/null; old_mode=$1; else old_mode=; fi`,
@@ -494,6 +518,7 @@ function writeFailure(rc: number, path: string, stderr: string): string {
     74: `could not back up ${path}`,
     76: `could not move the new file into place at ${path}`,
     77: 'chmod failed',
+    78: `the data for ${path} arrived incomplete (the connection broke?); the old file is kept`,
   };
   return `${what[rc] ?? `writing ${path} failed (rc ${rc})`}${detail ? `: ${detail}` : ''}`;
 }

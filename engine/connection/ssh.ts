@@ -15,7 +15,7 @@ import { checkHostKey, fingerprintSha256, knownHostName, knownKeyTypes, loadKnow
 import type { ExecBufferResult } from './local.js';
 import { BecomeStdinFeeder, isSuWithPassword, prepareScript, shQuote, SU_PROMPT_TIMEOUT_MS, SuPasswordExchange, wrapBecome, wrapSuWithPassword } from './shell.js';
 import { hopLabel, resolveSshTarget, type SshHop, type SshTarget } from './ssh-options.js';
-import { CommandTimeoutError, TransferError, UnreachableError, type Connection, type ExecOptions, type ExecResult } from './types.js';
+import { CommandTimeoutError, TransferError, UnreachableError, type CommandGuard, type Connection, type ExecOptions, type ExecResult } from './types.js';
 
 const { Client, utils } = ssh2;
 
@@ -69,6 +69,8 @@ export class SshConnection implements Connection {
   private closed = false;
   /** Rejecters of commands in flight, failed when the connection drops. */
   private readonly inFlight = new Set<(err: Error) => void>();
+  /** Guards holding a channel: released early when work needs their slots. */
+  private readonly guards = new Set<CommandGuard>();
   /** ONE SFTP session per connection, opened on first transfer, reused, reopened if it died. */
   private sftpOpening?: Promise<SftpHandle>;
   private sftpHandle?: SftpHandle;
@@ -246,6 +248,46 @@ export class SshConnection implements Connection {
     });
   }
 
+  /**
+   * See Connection.guard. sshd confirms an exec as soon as it forked, while the child is still
+   * sshd (and dies with it): the script's first output byte says it really runs.
+   */
+  async guard(script: string): Promise<CommandGuard> {
+    const client = await this.ensureClient();
+    // a guard is an extra: it never takes one of the last two slots, and openChannel sheds
+    // guards when anything else has to wait for a slot, so it can never deadlock the work
+    const limit = (this.limit ??= new ChannelLimit(this.settings().maxSessions));
+    if (limit.inUse + 2 > limit.limit) throw new TransferError('no spare channel for a guard', 'unavailable', '');
+    const { channel, release } = await this.openSession(client, `/bin/sh -c ${shQuote(`printf .\n${script}`)}`);
+    channel.on('error', () => {}); // the connection may die under it: that is what it is for
+    channel.stderr.resume();
+    await new Promise<void>((resolve) => {
+      channel.once('data', () => {
+        channel.resume(); // the rest of its output is not ours to read, but must not stall the channel
+        resolve();
+      });
+      channel.once('close', () => {
+        release();
+        resolve();
+      });
+    });
+    let released = false;
+    const guard: CommandGuard = {
+      release: () => {
+        if (released) return;
+        released = true;
+        this.guards.delete(guard);
+        try {
+          channel.end('ok\n');
+        } catch {
+          // the channel closed already
+        }
+      },
+    };
+    this.guards.add(guard);
+    return guard;
+  }
+
   // ---------------------------------------------------------------- SFTP transfers
 
   /** See Connection.putFile: runs as the login user, creates a new file only. */
@@ -373,6 +415,8 @@ export class SshConnection implements Connection {
     for (let attempt = 1; ; attempt++) {
       // an idle SFTP session must not hold the last slot an exec needs
       if (limit.limit < 2 && this.sftpHandle) this.dropSftp();
+      // nor may guards hold slots work waits for (the limit may have dropped under them)
+      if (limit.inUse >= limit.limit) for (const guard of [...this.guards]) guard.release();
       const slot = await limit.acquire();
       try {
         const channel = await new Promise<C>((resolve, reject) => {

@@ -68,6 +68,21 @@ export interface Connection {
   removePath?(remotePath: string, dir?: boolean): Promise<void>;
   /** Whether anything (a dangling symlink too) exists at the path. */
   pathExists?(remotePath: string): Promise<boolean>;
+
+  /**
+   * A dead man's switch for work the controller must finish (ssh: an SFTP upload into a temp
+   * file). Starts `script` as the login user, without become, and resolves once it runs; its
+   * stdin stays open. release() sends one line and closes stdin, so the script's `read`
+   * succeeds; when the connection dies first, the script's `read` sees end of file instead
+   * and it can clean up on the host, where the controller no longer reaches.
+   */
+  guard?(script: string): Promise<CommandGuard>;
+}
+
+/** What Connection.guard gives back. */
+export interface CommandGuard {
+  /** Tell the script all went well (idempotent; a no-op once the connection is gone). */
+  release(): void;
 }
 
 /** Why a transfer failed: the caller decides (null for not-found, fall back for unavailable). */

@@ -237,18 +237,19 @@ describe('playbooks over SSH on lab hosts', { skip }, () => {
     const sha = (buf: Buffer) => createHash('sha256').update(buf).digest('hex');
     const inventory = write('big/hosts.ini', `k1 ansible_host=${addr(1)}\nk2 ansible_host=${addr(2)}\n\n[all:vars]\n${common()}`);
     const playbook = write('big/site.yml', `- hosts: all\n  gather_facts: false\n  tasks:\n    - name: rewrite a big file again and again\n      copy:\n        src: "{{ item }}"\n        dest: /root/big.bin\n      loop: [a.bin, b.bin, a.bin, b.bin, a.bin, b.bin, a.bin, b.bin, a.bin, b.bin, a.bin, b.bin]\n`);
+    // inside k2, once its first item is written, wait for the next upload's temp file and kill
+    // every sshd (the listener and the session) while that upload is in flight
+    const killer = labExec(
+      hostName(2),
+      ['sh', '-c', `i=0; while [ ! -e /root/big.bin ]; do sleep 0.01; done
+        until ls -a /root | grep -q '^[.]tsplay-tmp'; do i=$((i+1)); [ $i -lt 200000 ] || exit 9; done
+        pkill -KILL -x sshd`],
+      { ...labOpts(), timeoutMs: 60_000 },
+    );
     const running = tsplayAsync(['run', playbook, '-i', inventory, '--no-retry-files', '--json']);
-    // kill every sshd of k2 (the listener and the session) once its first item is written
-    let killedAt = 0;
-    for (let i = 0; i < 200 && !killedAt; i++) {
-      await new Promise((r) => setTimeout(r, 50));
-      const stat = await inHost(2, ['test', '-e', '/root/big.bin']);
-      if (stat.code === 0) {
-        await inHost(2, ['pkill', '-KILL', '-x', 'sshd']);
-        killedAt = Date.now();
-      }
-    }
-    assert.ok(killedAt > 0, 'the first write never reached k2');
+    const killed = await killer;
+    const killedAt = Date.now();
+    assert.equal(killed.code, 0, 'no upload to k2 was seen in flight: ' + killed.stderr);
     const r = await running;
     const evs = events(r.stdout);
     const unreachable = evs.find((e) => e.kind === 'host-result' && e.host === 'k2' && e.status === 'unreachable');
@@ -262,7 +263,14 @@ describe('playbooks over SSH on lab hosts', { skip }, () => {
     const content = await labExec(hostName(2), ['sha256sum', '/root/big.bin'], labOpts());
     const digest = content.stdout.split(' ')[0];
     assert.ok(digest === sha(a) || digest === sha(b), 'the file on k2 is neither the old nor the new version');
-    const leftovers = (await inHost(2, ['ls', '-a', '/root'])).stdout.split('\n').filter((n) => n.startsWith('.tsplay'));
+    // the partial upload's temp file is removed on k2 itself (the controller lost the host):
+    // the guard waits 2 s after the loss, so give it until 6 s
+    let leftovers: string[] = [];
+    for (let i = 0; i < 30; i++) {
+      leftovers = (await inHost(2, ['ls', '-a', '/root'])).stdout.split('\n').filter((n) => n.startsWith('.tsplay'));
+      if (leftovers.length === 0 || Date.now() - killedAt > 6_000) break;
+      await new Promise((r) => setTimeout(r, 200));
+    }
     assert.deepEqual(leftovers, [], 'temporary files left behind on k2');
   });
 });

@@ -146,6 +146,23 @@ describe('HostOps.writeFileAtomic', () => {
     assert.equal(existsSync(join(dir, 'pwned')), false);
   });
 
+  test('stdin that ends early (a connection lost mid-stream) never replaces the file', async () => {
+    const dir = tempDir();
+    const file = join(dir, 'conf');
+    writeFileSync(file, 'old\n');
+    // the real local shell, fed only the first half of the data, as a dying connection would
+    class CutConnection extends LocalConnection {
+      override exec(script: string, opts: Parameters<LocalConnection['exec']>[1] = {}) {
+        const stdin = opts.stdin === undefined ? undefined : Buffer.from(opts.stdin).subarray(0, Math.floor(Buffer.from(opts.stdin).length / 2));
+        return super.exec(script, { ...opts, ...(stdin ? { stdin } : {}) });
+      }
+    }
+    const cut = new HostOps(new CutConnection('localhost'));
+    await assert.rejects(cut.writeFileAtomic(file, Buffer.from('a much longer new content\n'.repeat(100))), /arrived incomplete/);
+    assert.equal(readFileSync(file, 'utf8'), 'old\n');
+    assert.deepEqual(readdirSync(dir), ['conf']);
+  });
+
   test('a missing folder fails cleanly', async () => {
     await assert.rejects(ops.writeFileAtomic('/nonexistent-dir/x', Buffer.from('x')), /could not create a temporary file/);
   });
