@@ -1,0 +1,101 @@
+// Preloaded into the tsplay CLI the bench runs (`node --import <this> dist/engine/cli/main.js ...`).
+// Plain JavaScript: it runs in the built CLI's process, without a TypeScript loader.
+//
+// Always: on exit, writes the process's own resource usage (peak RSS, user and system CPU) as
+// JSON to $TSPLAY_BENCH_PROBE_OUT — measured in the process itself, so it is tsplay's, not a
+// wrapper's. With TSPLAY_BENCH_COUNT=1 it also counts what crosses the wire per task: ssh
+// connections, exec channels, SFTP sessions and SFTP requests (ssh2's Client and SFTP
+// prototypes, patched before the CLI loads them), each counted against the task whose
+// `task-start` event was last written to stdout (--json; the linear strategy finishes a task on
+// every host before the next task starts).
+import { readFileSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+
+const out = process.env.TSPLAY_BENCH_PROBE_OUT;
+const counting = process.env.TSPLAY_BENCH_COUNT === '1';
+/** task name -> counters */
+const counts = {};
+let current = '(before the first task)';
+/** With TSPLAY_BENCH_TRACE=FILE: [ms since start, what, detail] for task starts and each exec's call and close. */
+const traceFile = process.env.TSPLAY_BENCH_TRACE;
+const trace = [];
+const t0 = performance.now();
+const mark = (what, detail, text) => traceFile && trace.push([+(performance.now() - t0).toFixed(2), what, detail, ...(text ? [text] : [])]);
+
+function bump(kind, detail) {
+  const c = (counts[current] ??= { connect: 0, exec: 0, sftpSession: 0, sftpRequest: 0, execScripts: [] });
+  c[kind]++;
+  if (kind === 'exec' && c.execScripts.length < 12) c.execScripts.push(detail);
+}
+
+if (counting) {
+  // resolve ssh2 as the CLI does (from its own node_modules), so the patched prototypes are the ones it uses
+  const require = createRequire(process.env.TSPLAY_BENCH_CLI ?? import.meta.url);
+  const ssh2 = require('ssh2');
+  const { SFTP } = require('ssh2/lib/protocol/SFTP.js');
+  const wrap = (proto, method, kind, detail) => {
+    const original = proto[method];
+    proto[method] = function counted(...args) {
+      bump(kind, detail?.(args));
+      return original.apply(this, args);
+    };
+  };
+  wrap(ssh2.Client.prototype, 'connect', 'connect');
+  wrap(ssh2.Client.prototype, 'exec', 'exec', (args) => String(args[0]).slice(0, 160));
+  if (traceFile) {
+    const counted = ssh2.Client.prototype.exec;
+    let seq = 0;
+    ssh2.Client.prototype.exec = function traced(command, ...rest) {
+      const id = ++seq;
+      mark('exec', id, command);
+      const cb = rest.at(-1);
+      rest[rest.length - 1] = (err, stream) => {
+        mark('open', id);
+        stream?.on('close', () => mark('close', id));
+        return cb(err, stream);
+      };
+      return counted.call(this, command, ...rest);
+    };
+  }
+  wrap(ssh2.Client.prototype, 'sftp', 'sftpSession');
+  for (const m of ['open', 'close', 'read', 'write', 'fstat', 'stat', 'lstat', 'mkdir', 'rmdir', 'unlink', 'rename', 'fchmod', 'chmod', 'setstat', 'fsetstat', 'readdir', 'opendir', 'realpath', 'readlink', 'symlink', 'fchown', 'chown']) {
+    if (typeof SFTP.prototype[m] === 'function') wrap(SFTP.prototype, m, 'sftpRequest');
+  }
+
+  // follow the NDJSON event stream to know the current task
+  const write = process.stdout.write.bind(process.stdout);
+  let partial = '';
+  process.stdout.write = (chunk, ...rest) => {
+    partial += typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8');
+    let nl;
+    while ((nl = partial.indexOf('\n')) >= 0) {
+      const line = partial.slice(0, nl);
+      partial = partial.slice(nl + 1);
+      if (line.includes('"task-start"')) {
+        try {
+          const event = JSON.parse(line);
+          if (event.kind === 'task-start') {
+            current = event.name;
+            mark('task', event.name);
+          }
+        } catch {
+          // not an event line
+        }
+      } else if (line.includes('"recap"')) current = '(after the last task)';
+    }
+    return write(chunk, ...rest);
+  };
+}
+
+process.on('exit', () => {
+  if (traceFile) writeFileSync(traceFile, JSON.stringify(trace));
+  if (!out) return;
+  const usage = process.resourceUsage();
+  let vmHwmKiB;
+  try {
+    vmHwmKiB = Number(/VmHWM:\s+(\d+)/.exec(readFileSync('/proc/self/status', 'utf8'))?.[1]);
+  } catch {
+    vmHwmKiB = undefined;
+  }
+  writeFileSync(out, JSON.stringify({ maxRssKiB: usage.maxRSS, vmHwmKiB, userSec: usage.userCPUTime / 1e6, systemSec: usage.systemCPUTime / 1e6, counts: counting ? counts : undefined }));
+});
