@@ -37,6 +37,12 @@ export type ErrorCode =
   | 'CLI_OPTION'
   | 'CONNECTION'
   | 'LAB'
+  | 'ARGUMENT_SPEC'
+  | 'MODULE_LOAD'
+  | 'CONFIG'
+  | 'VAULT'
+  | 'REGISTRY'
+  | 'BUNDLE'
   | 'INTERRUPTED'
   | 'INTERNAL';
 

@@ -23,7 +23,7 @@ function flatten(items: TaskItem[], inherited: string[], out: ListedTask[]): voi
       flatten([...item.block, ...item.rescue, ...item.always], tags, out);
     } else {
       out.push({ name: item.name, tags });
-      if (item.tasks) flatten(item.tasks, tags, out);
+      if (item.type === 'include_tasks' && item.tasks) flatten(item.tasks, tags, out);
     }
   }
 }
@@ -45,7 +45,7 @@ export function listPlaybook(req: PlaybookRequest, loaded: LoadedRun, what: List
       for (const host of hosts) lines.push(`      ${host}`);
     }
     const tasks: ListedTask[] = [];
-    flatten([...play.pre_tasks, ...play.tasks, ...play.post_tasks], playTags, tasks);
+    flatten([...play.pre_tasks, ...play.roles, ...play.tasks, ...play.post_tasks], playTags, tasks);
     const selected = tasks.filter((t) => tagsSelected(new Set(t.tags), req.tags));
     if (what.tasks) {
       lines.push('    tasks:');

@@ -3,12 +3,16 @@ import { relative, resolve } from 'node:path';
 import type { SourcePos } from '../errors.js';
 import type { ModuleDef } from '../modules/types.js';
 import { ErrorList } from './collect.js';
+import type { RoleSearchOptions } from './role-path.js';
+import type { LoadedRole } from './roles.js';
 
 export interface LoadOptions {
   /** Resolve a module by name or alias (ansible.builtin.copy → copy). */
   lookupModule: (name: string) => ModuleDef | undefined;
   /** Every module name, for "did you mean …?" on a misspelt module. */
   moduleNames?: string[];
+  /** Where role names are looked up (engine/load/role-path.ts); the playbook's folder is added by the loader. */
+  roles?: RoleSearchOptions;
 }
 
 /** The file being read and the chain of files that led to it (resolved paths), for loop detection. */
@@ -16,11 +20,15 @@ export interface FileScope {
   /** The path as the user's files name it (relative paths stay relative). */
   file: string;
   chain: string[];
+  /** The role whose files these are: its tasks are shown as "ROLE : task". */
+  role?: string;
 }
 
 export class LoadContext {
   readonly errors = new ErrorList();
   private readonly idCounts = new Map<string, number>();
+  /** Roles import_role/include_role loaded in the play being read: their handlers join the play's. */
+  rolesInPlay: Array<{ loaded: LoadedRole; exposed: boolean }> = [];
 
   constructor(readonly opts: LoadOptions) {}
 
@@ -35,7 +43,9 @@ export class LoadContext {
 
 /** Scope for a file reached from `parent` (or a top-level file). */
 export function scopeFor(file: string, parent?: FileScope): FileScope {
-  return { file, chain: [...(parent?.chain ?? []), resolve(file)] };
+  const scope: FileScope = { file, chain: [...(parent?.chain ?? []), resolve(file)] };
+  if (parent?.role !== undefined) scope.role = parent.role;
+  return scope;
 }
 
 /** The chain "a.yml → b.yml → a.yml" when `file` is already being read, else undefined. */

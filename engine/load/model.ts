@@ -82,6 +82,61 @@ export interface BlockNode {
   raw: Record<string, unknown>;
   /** Set when this block stands for an import_tasks (static, inlined at load). */
   importedFrom?: string;
+  /** Set when this block runs a role (play `roles:`, import_role, a meta dependency). */
+  role?: RoleBinding;
+}
+
+/** A role as one entry runs it: where it is, its variables, and how it was reached. */
+export interface RoleBinding {
+  /** The role's name as Ansible shows it ("TASK [NAME : task]"). */
+  name: string;
+  /** Absolute folder of the role. */
+  dir: string;
+  /** tasks_from (without extension), 'main' by default: the argument_specs entry point. */
+  entryPoint: string;
+  /** defaults/ (defaults_from) and vars/ (vars_from) as loaded. */
+  defaults: Record<string, unknown>;
+  vars: Record<string, unknown>;
+  /** Role parameters: the entry's `vars:` and its keys that are not keywords. */
+  params: Record<string, unknown>;
+  /** meta/argument_specs.yml (or argument_specs in meta/main.yml), parsed with positions. */
+  argumentSpecs?: { file: string; specs: unknown };
+  /** defaults and vars are visible outside the role (play roles, import_role, include_role public). */
+  public: boolean;
+  /** Runs once per host and play unless allow_duplicates: same role, entry point and parameters. */
+  dedupKey?: string;
+  /** Names of the roles that pulled this one in as a dependency, nearest last. */
+  parents: string[];
+  /** Where the role was named (roles: entry, import_role, dependency). */
+  pos: SourcePos;
+}
+
+/** include_role: dynamic, resolved and run per host (loops, when, templated names). */
+export interface IncludeRoleNode {
+  type: 'include_role';
+  id: string;
+  name: string;
+  /** The role name as written (may be templated). */
+  role: string;
+  tasksFrom?: string;
+  varsFrom?: string;
+  defaultsFrom?: string;
+  handlersFrom?: string;
+  public: boolean;
+  allowDuplicates: boolean;
+  /** `apply:` keywords given to every task of the role. */
+  apply?: Keywords;
+  kw: Keywords & { loop?: unknown; with?: { lookup: string; value: unknown }; loop_control?: LoopControl };
+  /** The role's block (dependencies first), loaded at load time when nothing is templated. */
+  loaded?: BlockNode;
+  /** The role's handlers, loaded with it. */
+  handlers?: BlockNode;
+  /** The loaded role's items, for listings (--list-tasks). */
+  tasks?: TaskItem[];
+  /** Folder of the file the include_role was written in. */
+  baseDir: string;
+  pos: SourcePos;
+  raw: Record<string, unknown>;
 }
 
 /** include_tasks: dynamic, expanded per host at run time. */
@@ -100,7 +155,7 @@ export interface IncludeNode {
   raw: Record<string, unknown>;
 }
 
-export type TaskItem = TaskNode | BlockNode | IncludeNode;
+export type TaskItem = TaskNode | BlockNode | IncludeNode | IncludeRoleNode;
 
 export interface VarsFileRef {
   /** As written (may be templated, or a list of alternatives: first found wins). */
@@ -122,7 +177,12 @@ export interface PlayNode {
   pre_tasks: TaskItem[];
   tasks: TaskItem[];
   post_tasks: TaskItem[];
+  /** `roles:` of the play, each a block running the role (dependencies first): after pre_tasks, before tasks. */
+  roles: BlockNode[];
+  /** Role handlers come first (Ansible's order), then the play's own. */
   handlers: TaskItem[];
+  /** Roles whose defaults and vars every task of the play sees (play roles and import_role). */
+  publicRoles: RoleBinding[];
   /** Batch sizes as written: numbers, or "30%". */
   serial?: Array<number | string>;
   strategy: 'linear' | 'free';

@@ -4,13 +4,14 @@
 import { dirname, isAbsolute, join } from 'node:path';
 import { ParseError, type SourcePos } from '../errors.js';
 import type { Conditional, PlayNode, PlayOrder, Playbook, VarsFileRef } from './model.js';
-import { locate, locateKey } from './positions.js';
+import { locate } from './positions.js';
 import { loadYamlFile } from './yaml.js';
 import { validateAgainstSchema, isTemplated } from './schema.js';
 import { LoadContext, scopeFor, includeLoop, type FileScope, type LoadOptions } from './context.js';
 import { keywordSets, IMPORT_PLAYBOOK } from './keywords.js';
 import { buildKeywords, pick, toTags, unknownKeyErrors } from './keyword-values.js';
 import { normaliseTaskList, describeType } from './tasks.js';
+import { loadPlayRoles } from './roles.js';
 
 export type { LoadOptions } from './context.js';
 export { loadTaskFile } from './tasks.js';
@@ -23,7 +24,9 @@ function isMapping(v: unknown): v is Mapping {
 
 /** Load, normalise and validate a playbook file (and everything it imports). Throws ParseErrors. */
 export function loadPlaybook(file: string, opts: LoadOptions): Playbook {
-  const ctx = new LoadContext(opts);
+  // roles are looked for beside the playbook first (PLAYBOOK_DIR/roles, PLAYBOOK_DIR)
+  const roles = { ...opts.roles, playbookDir: opts.roles?.playbookDir ?? dirname(file) };
+  const ctx = new LoadContext({ ...opts, roles });
   const plays = ctx.errors.attempt(() => loadPlays(file, scopeFor(file), undefined, ctx), [] as PlayNode[]);
   ctx.errors.throwIfAny();
   return { file, plays };
@@ -98,19 +101,29 @@ function normalisePlay(raw: Mapping, playbook: FileScope, ctx: LoadContext): Pla
   if (known.max_fail_percentage !== undefined && typeof known.max_fail_percentage !== 'number') {
     ctx.errors.add(new ParseError('SCHEMA', `play: keyword 'max_fail_percentage' must be a number (a template cannot be used here)`, locate(raw, 'max_fail_percentage')));
   }
-  if (Array.isArray(known.roles) && known.roles.length > 0) {
-    ctx.errors.add(new ParseError('UNKNOWN_KEYWORD', 'play: roles are not supported yet', locateKey(raw, 'roles')));
-  }
   const hosts = Array.isArray(known.hosts) ? known.hosts.map(String).join(',') : typeof known.hosts === 'string' ? known.hosts.trim() : '';
   if ('hosts' in known && hosts === '') ctx.errors.add(new ParseError('SCHEMA', 'play: hosts list cannot be empty', locate(raw, 'hosts')));
 
   const scope = playbook;
+  ctx.rolesInPlay = [];
   const tasksOf = (key: string, section: 'tasks' | 'handlers' = 'tasks') => normaliseTaskList(known[key], scope, ctx, section);
+  const roles = loadPlayRoles(known.roles, raw, scope, ctx);
   const pre_tasks = tasksOf('pre_tasks');
   const tasks = tasksOf('tasks');
   const post_tasks = tasksOf('post_tasks');
   const handlers = tasksOf('handlers', 'handlers');
   if (ctx.errors.count > before) return undefined;
+  // Ansible: roles' handlers first (play roles, then imported/included roles), then the play's;
+  // play roles' and import_role's defaults and vars are the whole play's
+  const others = ctx.rolesInPlay;
+  // a role reached twice (another entry point, other parameters) has its handlers once, as in Ansible
+  const seenHandlerFiles = new Set<string>();
+  const roleHandlers = [...roles.flatMap((r) => r.handlers), ...others.flatMap((r) => r.loaded.handlers)].filter((h) => {
+    if (seenHandlerFiles.has(h.pos.file)) return false;
+    seenHandlerFiles.add(h.pos.file);
+    return true;
+  });
+  const publicRoles = [...roles.flatMap((r) => r.bindings), ...others.filter((r) => r.exposed).flatMap((r) => r.loaded.bindings)].filter((b) => b.public);
 
   const pos = locate(raw) ?? { file: playbook.file, line: 1, col: 1 };
   const play: PlayNode = {
@@ -121,7 +134,9 @@ function normalisePlay(raw: Mapping, playbook: FileScope, ctx: LoadContext): Pla
     pre_tasks,
     tasks,
     post_tasks,
-    handlers,
+    roles: roles.map((r) => r.block),
+    handlers: [...roleHandlers, ...handlers],
+    publicRoles,
     strategy: (known.strategy as 'linear' | 'free' | undefined) ?? 'linear',
     order: (known.order as PlayOrder | undefined) ?? 'inventory',
     kw: buildKeywords(known, new Set(['vars'])),

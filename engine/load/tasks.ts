@@ -20,6 +20,7 @@ import {
 } from './keywords.js';
 import { buildKeywords, pick, unknownKeyErrors } from './keyword-values.js';
 import { buildModuleArgs, resolveActionKeyword, META_MODULE } from './module-args.js';
+import { normaliseImportRole, normaliseIncludeRole } from './roles-directive.js';
 
 export type Section = 'tasks' | 'handlers';
 
@@ -27,6 +28,11 @@ type Mapping = Record<string, unknown>;
 
 function isMapping(v: unknown): v is Mapping {
   return v !== null && typeof v === 'object' && !Array.isArray(v);
+}
+
+/** Ansible shows a role's tasks as "ROLE : task". */
+function roleTaskName(scope: FileScope, name: string): string {
+  return scope.role !== undefined ? `${scope.role} : ${name}` : name;
 }
 
 export function describeType(v: unknown): string {
@@ -66,12 +72,22 @@ function normaliseItem(item: unknown, list: unknown[], index: number, scope: Fil
   const playbook = directive(IMPORT_PLAYBOOK);
   if (playbook) throw new ParseError('SCHEMA', `${playbook} is only allowed at the top level of a playbook, as an entry of its own`, locateKey(item, playbook));
   const role = directive(ROLE_DIRECTIVES);
-  if (role) throw new ParseError('UNKNOWN_MODULE', `${role}: roles are not supported yet`, locateKey(item, role));
+  if (role) return normaliseRoleDirective(item, role, scope, ctx);
   const old = directive(OLD_INCLUDE);
   if (old) {
     throw new ParseError('UNKNOWN_MODULE', `'${old}' was removed in Ansible 2.16: use include_tasks (dynamic) or import_tasks (static)`, locateKey(item, old));
   }
   return normaliseTask(item, scope, ctx, section);
+}
+
+/** import_role is inlined now (its variables are the play's); include_role runs per host. */
+function normaliseRoleDirective(raw: Mapping, key: string, scope: FileScope, ctx: LoadContext): TaskItem {
+  if (key.endsWith('import_role')) {
+    return normaliseImportRole(raw, key, scope, ctx, (loaded) => ctx.rolesInPlay.push({ loaded, exposed: loaded.block.role?.public ?? true }));
+  }
+  const node = normaliseIncludeRole(raw, key, scope, ctx);
+  if (node.loaded && node.handlers) ctx.rolesInPlay.push({ loaded: { block: node.loaded, handlers: node.handlers.block as BlockNode[], bindings: [] }, exposed: false });
+  return node;
 }
 
 function posOf(raw: Mapping): SourcePos {
@@ -283,7 +299,7 @@ function normaliseTask(raw: Mapping, scope: FileScope, ctx: LoadContext, section
   return {
     type: 'task',
     id: ctx.idFor(pos),
-    name: typeof known.name === 'string' && known.name !== '' ? known.name : action,
+    name: roleTaskName(scope, typeof known.name === 'string' && known.name !== '' ? known.name : action),
     action,
     args,
     kw,
@@ -300,7 +316,7 @@ function normaliseTask(raw: Mapping, scope: FileScope, ctx: LoadContext, section
 export function loadTaskFile(
   file: string,
   opts: LoadOptions,
-  where: { includedFrom?: SourcePos; section?: Section } = {},
+  where: { includedFrom?: SourcePos; section?: Section; role?: string } = {},
 ): TaskItem[] {
   const ctx = new LoadContext(opts);
   const section = where.section ?? 'tasks';
@@ -310,7 +326,9 @@ export function loadTaskFile(
     if (!Array.isArray(data)) {
       throw new ParseError('SCHEMA', `a task file must be a list of tasks, got ${describeType(data)}`, locate(data) ?? { file, line: 1, col: 1 });
     }
-    return normaliseTaskList(data, scopeFor(file), ctx, section);
+    const scope = scopeFor(file);
+    if (where.role !== undefined) scope.role = where.role;
+    return normaliseTaskList(data, scope, ctx, section);
   }, [] as TaskItem[]);
   ctx.errors.throwIfAny();
   return items;

@@ -16,6 +16,8 @@ export interface PlayScopeInput {
   batch: string[];
   /** Extra per-play magic (role_path later). */
   magic?: Record<string, unknown>;
+  /** Role layers every task of the host sees (public roles' defaults and vars), tiered. */
+  roleLayers?: (host: string) => VarLayer[];
 }
 
 export interface HostScopeFactory {
@@ -55,17 +57,23 @@ export function createScopeFactory(ctx: RunContext, play: PlayScopeInput, omitTo
     ...play.magic,
   });
 
-  const layersFor = (host: string, inner: VarLayer[]): VarLayer[] => {
+  const layersFor = (host: string, given: VarLayer[]): VarLayer[] => {
     const state = hostState(ctx, host);
+    // role layers go to their tier (PRECEDENCE.md), whatever block or include they came with
+    const all = [...(play.roleLayers?.(host) ?? []), ...given];
+    const tier = (t: VarLayer['tier']) => all.filter((l) => l.tier === t);
     return [
       { name: 'command line', vars: ctx.opts.connectionDefaults ?? {}, raw: true },
+      ...tier('role defaults'),
       { name: 'inventory', vars: ctx.inventory.hostVars(host) },
       { name: 'facts', vars: factLayer(state.facts), raw: true },
       { name: 'play vars', vars: play.playVars },
       ...play.varsFiles(host).map((vars, i) => ({ name: `vars_files[${i}]`, vars })),
-      ...inner,
+      ...tier('role vars'),
+      ...tier(undefined),
       // set_fact values were templated when set; register results are data: neither is templated again
       { name: 'set_fact/register', vars: state.hostFacts, raw: true },
+      ...tier('role params'),
       { name: 'extra vars', vars: ctx.opts.extraVars },
     ];
   };

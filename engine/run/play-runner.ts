@@ -3,7 +3,7 @@
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import type { PlayNode, VarsFileRef } from '../load/model.js';
+import type { BlockNode, PlayNode, VarsFileRef } from '../load/model.js';
 import { loadYamlFile } from '../load/yaml.js';
 import { locate } from '../load/positions.js';
 import { ParseError } from '../errors.js';
@@ -13,7 +13,9 @@ import { createScopeFactory } from './host-vars.js';
 import { FreeGate, LinearGate } from './lockstep.js';
 import { collectHandlers, type PlayRuntime } from './play-runtime.js';
 import { HostWalker } from './walker.js';
-import { makeScope, template } from './templar.js';
+import { makeScope, template, type VarLayer } from './templar.js';
+import { publicRoleLayers, roleLayers } from './role-scope.js';
+import { checkRoleArguments, hasArgumentSpec } from './role-arguments.js';
 
 /** Hosts the play targets: its pattern, --limit, and not already failed in an earlier play. */
 export function playHosts(ctx: RunContext, play: PlayNode): string[] {
@@ -114,6 +116,10 @@ export async function runPlay(ctx: RunContext, play: PlayNode, gatherFacts: bool
   const omitToken = `__omit_place_holder__${randomBytes(20).toString('hex')}`;
   const fileCache = new Map<string, Record<string, unknown>>();
   const varsFilesByHost = new Map<string, Array<Record<string, unknown>>>();
+  // play roles' and import_role's defaults and vars are the whole play's; include_role public adds per host
+  const playRoleLayers = publicRoleLayers(play.publicRoles);
+  const publicLayers = new Map<string, VarLayer[]>();
+  const rolesRun = new Map<string, Set<string>>();
   for (const batch of serialBatches(hosts, play.serial)) {
     if (ctx.stopped || ctx.signal.aborted) break;
     const live = new Set(batch);
@@ -127,6 +133,7 @@ export async function runPlay(ctx: RunContext, play: PlayNode, gatherFacts: bool
           playHosts: () => hosts.filter((h) => !ctx.hosts.get(h)?.failed && !ctx.hosts.get(h)?.unreachable),
           playHostsAll: hosts,
           batch,
+          roleLayers: (host) => [...playRoleLayers, ...(publicLayers.get(host) ?? [])],
         },
         omitToken,
       ),
@@ -142,6 +149,8 @@ export async function runPlay(ctx: RunContext, play: PlayNode, gatherFacts: bool
       throttles: new Map(),
       failedInBatch: new Set(),
       announced: new Set(),
+      rolesRun,
+      publicLayers,
     };
     const walkers = batch.map((host) => {
       try {
@@ -149,6 +158,8 @@ export async function runPlay(ctx: RunContext, play: PlayNode, gatherFacts: bool
       } catch (err) {
         return () => failBeforeStart(ctx, rt, host, err);
       }
+      const argumentError = playRoleArgumentError(rt, host, play.roles);
+      if (argumentError) return () => failBeforeStart(ctx, rt, host, argumentError);
       const walker = new HostWalker(ctx, rt, host, gatherFacts);
       return () => walker.runPlay();
     });
@@ -157,6 +168,32 @@ export async function runPlay(ctx: RunContext, play: PlayNode, gatherFacts: bool
     if (rt.failedInBatch.size === batch.length) break; // Ansible ends the play when a whole batch failed
   }
   ctx.emit({ kind: 'play-end', name: play.name, time: Date.now() });
+}
+
+/**
+ * The argument specs of the play's roles, checked for a host before the play's first task
+ * where the variables are already known (no facts needed, no `when` on the way): a host
+ * whose variables break a role's spec fails before anything runs on it. What cannot be
+ * decided yet is checked again when the role starts (its validation task).
+ */
+function playRoleArgumentError(rt: PlayRuntime, host: string, roles: BlockNode[], outer: VarLayer[] = []): unknown {
+  for (const block of roles) {
+    const role = block.role;
+    if (!role || block.kw.when !== undefined) continue;
+    const layers = [...outer, ...roleLayers(role)];
+    if (hasArgumentSpec(role)) {
+      try {
+        checkRoleArguments(role, rt.scopes.scope(host, layers));
+      } catch (err) {
+        if (err instanceof ParseError && err.code === 'ARGUMENT_SPEC') return err;
+        // an undefined fact or a template error: the role's own validation task decides
+      }
+    }
+    const deps = block.block.filter((item): item is BlockNode => item.type === 'block' && item.role !== undefined);
+    const inner = playRoleArgumentError(rt, host, deps, layers);
+    if (inner) return inner;
+  }
+  return undefined;
 }
 
 /** A host whose vars_files cannot be read fails before its first task; the others go on. */

@@ -1,7 +1,8 @@
 // State of one play (one serial batch) shared by its host walkers: scopes, handlers
 // and their notifications, run_once results, throttles, and the end/abort flags.
-import type { PlayNode, TaskItem, TaskNode, Keywords } from '../load/model.js';
+import type { PlayNode, TaskItem, TaskNode, Keywords, RoleBinding } from '../load/model.js';
 import type { HostScopeFactory } from './host-vars.js';
+import type { VarLayer } from './templar.js';
 import type { StepGate } from './lockstep.js';
 import { Semaphore } from './semaphore.js';
 
@@ -28,24 +29,46 @@ export interface PlayRuntime {
   failedInBatch: Set<string>;
   /** Steps whose TASK header was emitted (free strategy announces each step once). */
   announced: Set<string>;
+  /** Host → dedup keys of the roles it ran in this play (a role runs once unless allow_duplicates). */
+  rolesRun: Map<string, Set<string>>;
+  /** Host → layers of include_role public roles it ran: later tasks of the play see them. */
+  publicLayers: Map<string, VarLayer[]>;
+}
+
+/** The role a handler belongs to (handlers of roles run with the role's variables and files). */
+const handlerRoles = new WeakMap<TaskNode, RoleBinding>();
+
+export function roleOfHandler(handler: TaskNode): RoleBinding | undefined {
+  return handlerRoles.get(handler);
 }
 
 /** Flattens handler sections (handlers may be written inside blocks) into a list of tasks. */
-export function collectHandlers(items: TaskItem[]): TaskNode[] {
+export function collectHandlers(items: TaskItem[], role?: RoleBinding): TaskNode[] {
   const out: TaskNode[] = [];
   for (const item of items) {
-    if (item.type === 'task') out.push(item);
-    else if (item.type === 'block') out.push(...collectHandlers([...item.block, ...item.rescue, ...item.always]));
-    else if (item.tasks) out.push(...collectHandlers(item.tasks));
+    if (item.type === 'task') {
+      if (role) handlerRoles.set(item, role);
+      out.push(item);
+    } else if (item.type === 'block') out.push(...collectHandlers([...item.block, ...item.rescue, ...item.always], item.role ?? role));
+    else if (item.type === 'include_role') {
+      if (item.handlers) out.push(...collectHandlers([item.handlers], role));
+    } else if (item.tasks) out.push(...collectHandlers(item.tasks, role));
   }
   return out;
 }
 
-/** Indexes of the handlers a notify name reaches: by name, or by a listen topic. */
+/**
+ * Indexes of the handlers a notify name reaches: by name, or by a listen topic; a role's
+ * handler also answers to "ROLE : name" and "ROLE : topic", as in Ansible.
+ */
 export function handlersFor(handlers: TaskNode[], name: string): number[] {
   const out: number[] = [];
   handlers.forEach((h, i) => {
-    if (h.kw.listen?.includes(name) || h.name === name || (h.raw.name !== undefined && String(h.raw.name) === name)) out.push(i);
+    const role = handlerRoles.get(h)?.name;
+    const names = [h.name, ...(h.raw.name !== undefined ? [String(h.raw.name)] : [])];
+    const topics = h.kw.listen ?? [];
+    const all = [...names, ...topics, ...(role !== undefined ? [...names, ...topics].map((n) => `${role} : ${n}`) : [])];
+    if (all.includes(name)) out.push(i);
   });
   return out;
 }

@@ -5,7 +5,7 @@
 import path from 'node:path';
 import { existsSync } from 'node:fs';
 import type { Inventory } from '../inventory/types.js';
-import type { Playbook, PlayNode, TaskItem, TaskNode, Conditional } from '../load/model.js';
+import type { Playbook, PlayNode, TaskItem, TaskNode, Conditional, RoleBinding } from '../load/model.js';
 import { locate, locatePath } from '../load/positions.js';
 import { loadYamlFile } from '../load/yaml.js';
 import { ParseError, type SourcePos } from '../errors.js';
@@ -19,6 +19,7 @@ const MAGIC = new Set([
   'ansible_play_hosts', 'ansible_play_hosts_all', 'ansible_play_batch', 'ansible_check_mode', 'ansible_diff_mode',
   'ansible_verbosity', 'playbook_dir', 'inventory_dir', 'omit', 'item', 'ansible_loop', 'ansible_loop_var',
   'ansible_failed_task', 'ansible_failed_result', 'ansible_facts', 'role_path', 'ansible_index_var',
+  'role_name', 'ansible_role_name', 'ansible_parent_role_names',
 ]);
 
 /** ansible_* names that are connection settings or magic, not facts: reading them needs no gathering. */
@@ -64,8 +65,16 @@ class PlayScan {
     for (const item of items) {
       if (item.type === 'task') this.task(item);
       else if (item.type === 'block') {
+        if (item.role) this.role(item.role);
         this.keywords(item.kw, item.raw, item.pos);
         this.items([...item.block, ...item.rescue, ...item.always]);
+      } else if (item.type === 'include_role') {
+        this.keywords(item.kw, item.raw, item.pos);
+        this.loopVars(item.kw.loop_control);
+        if (item.kw.loop !== undefined || item.kw.with) this.defined.add(item.kw.loop_control?.loop_var ?? 'item');
+        this.text(item.kw.loop ?? item.kw.with?.value, item.pos, 'loop', item.raw, [item.kw.loop !== undefined ? 'loop' : `with_${item.kw.with?.lookup}`]);
+        if (item.loaded) this.items([item.loaded]);
+        else this.dynamic = true; // a templated role name: its variables are known at run time only
       } else {
         this.keywords(item.kw, item.raw, item.pos);
         this.loopVars(item.kw.loop_control);
@@ -75,6 +84,12 @@ class PlayScan {
         else this.dynamic = true;
       }
     }
+  }
+
+  /** A role's defaults, vars and parameters are defined for the play (role-private ones too: lenient). */
+  role(role: RoleBinding): void {
+    for (const name of [...Object.keys(role.defaults), ...Object.keys(role.vars), ...Object.keys(role.params)]) this.defined.add(name);
+    this.text(role.params, role.pos, `role '${role.name}' parameters`);
   }
 
   private loopVars(control: { loop_var?: string; index_var?: string } | undefined): void {
@@ -152,7 +167,8 @@ export function preflight(playbook: Playbook, inventory: Inventory, extraVars: R
   const scans = playbook.plays.map((play) => {
     const scan = new PlayScan(play);
     scan.text(play.hosts, locate(play.raw, 'hosts'), 'hosts', play.raw, ['hosts']);
-    for (const section of [play.pre_tasks, play.tasks, play.post_tasks, play.handlers]) scan.items(section);
+    for (const role of play.publicRoles) scan.role(role);
+    for (const section of [play.pre_tasks, play.roles, play.tasks, play.post_tasks, play.handlers]) scan.items(section);
     return scan;
   });
   // set_fact and register values outlive their play: a later play may read them

@@ -1,7 +1,6 @@
 // Runs one task on one host: conditions, loops, the module call with its connection and
 // become settings, until/retries, failed_when/changed_when, register and notify. Emits
 // the host-result events; returns the outcome for the walker (blocks, rescue, stats).
-import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { TaskNode, Conditional } from '../load/model.js';
 import { locate, locatePath } from '../load/positions.js';
@@ -20,6 +19,7 @@ import { expandLoop, itemLabel } from './loops.js';
 import { censorResult } from './censor.js';
 import { toBool } from '../vars/index.js';
 import { connectionVars } from './connection-vars.js';
+import { sourceSearchPaths } from './role-scope.js';
 
 export interface TaskRun {
   ctx: RunContext;
@@ -38,6 +38,8 @@ export interface TaskRun {
   /** Hosts released together for this step (linear strategy); the first runs a run_once task. */
   group: string[];
   handler: boolean;
+  /** The folder of the role the task belongs to: its files/ and templates/ are searched first. */
+  roleDir?: string;
 }
 
 export interface TaskOutcome {
@@ -303,8 +305,8 @@ async function invokeModule(run: TaskRun, scope: Record<string, unknown>, noLog:
     diff,
     vars: scope,
     taskPos: task.pos,
-    // like Ansible: beside the task file first, then beside the playbook
-    searchPaths: searchPaths(run.baseDir, run.rt.play.baseDir),
+    // like Ansible: the role's files/templates, beside the task file, then beside the playbook
+    searchPaths: sourceSearchPaths(run.roleDir, run.baseDir, run.rt.play.baseDir),
     renderTemplate: (text, file) => templateText(text, scope, { file, line: 1, col: 1 }),
     ...(timeoutSeconds > 0 ? { timeoutMs: timeoutSeconds * 1000 } : {}),
     ...(environment ? { environment } : {}),
@@ -360,14 +362,6 @@ async function invokeModule(run: TaskRun, scope: Record<string, unknown>, noLog:
   } finally {
     ctx.signal.removeEventListener('abort', onAbort);
   }
-}
-
-function searchPaths(taskDir: string, playDir: string): { files: string[]; templates: string[] } {
-  const dirs = [...new Set([taskDir, playDir])];
-  return {
-    files: dirs.flatMap((d) => [path.join(d, 'files'), d]),
-    templates: dirs.flatMap((d) => [path.join(d, 'templates'), d]),
-  };
 }
 
 function stringMap(value: unknown): Record<string, string> {

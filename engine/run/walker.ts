@@ -2,14 +2,18 @@
 // handlers and meta tasks, in step with the other hosts through the strategy's gate.
 import path from 'node:path';
 import { minimatch } from 'minimatch';
-import type { BlockNode, IncludeNode, TaskItem, TaskNode, Conditional } from '../load/model.js';
+import type { BlockNode, IncludeNode, IncludeRoleNode, RoleBinding, TaskItem, TaskNode, Conditional } from '../load/model.js';
+import { includeEntry } from '../load/roles-directive.js';
+import type { LoadedRole } from '../load/roles.js';
 import { locate } from '../load/positions.js';
 import type { SourcePos } from '../errors.js';
 import { UnreachableError } from '../connection/types.js';
 import type { RunContext } from './context.js';
 import { hostState, statsOf } from './context.js';
 import type { PlayRuntime, InheritedKeywords } from './play-runtime.js';
-import { inheritKeywords } from './play-runtime.js';
+import { collectHandlers, inheritKeywords, roleOfHandler } from './play-runtime.js';
+import { publicRoleLayers, roleLayers } from './role-scope.js';
+import { checkRoleArguments, hasArgumentSpec } from './role-arguments.js';
 import type { StepKey } from './lockstep.js';
 import { executeTask, HostUnreachable, type TaskOutcome } from './task-executor.js';
 import { tagsSelected } from './tags.js';
@@ -29,6 +33,8 @@ interface Frame {
   layers: VarLayer[];
   baseDir: string;
   handler: boolean;
+  /** The role whose tasks these are (innermost). */
+  role?: RoleBinding;
 }
 
 /** Key offset of the handler flush that ends each section, after any task of it. */
@@ -60,7 +66,8 @@ export class HostWalker {
     let result: WalkResult = 'ok';
     try {
       if (this.gatherFacts) result = await this.gather(frame);
-      const sections = [play.pre_tasks, play.tasks, play.post_tasks];
+      // Ansible: pre_tasks, their handlers, then roles and tasks (one section), then post_tasks
+      const sections = [play.pre_tasks, [...play.roles, ...play.tasks], play.post_tasks];
       for (let s = 0; s < sections.length && result === 'ok'; s++) {
         result = await this.walk(sections[s]!, frame, [s]);
         if (result === 'ok') result = await this.flushHandlers(frame, [s, SECTION_FLUSH]);
@@ -86,6 +93,7 @@ export class HostWalker {
       let result: WalkResult;
       if (item.type === 'task') result = await this.runTask(item, frame, itemKey);
       else if (item.type === 'block') result = await this.runBlock(item, frame, itemKey);
+      else if (item.type === 'include_role') result = await this.runIncludeRole(item, frame, itemKey);
       else result = await this.runInclude(item, frame, itemKey);
       if (result !== 'ok') return result;
     }
@@ -102,11 +110,38 @@ export class HostWalker {
       layers: block.kw.vars ? [...frame.layers, { name: 'block vars', vars: block.kw.vars }] : frame.layers,
       baseDir: block.importedFrom ? path.dirname(block.importedFrom) : frame.baseDir,
       handler: frame.handler,
+      ...(frame.role ? { role: frame.role } : {}),
     };
   }
 
+  /** A role's block: its keywords like a block's, plus its variables, folder and name. */
+  private roleFrame(frame: Frame, role: RoleBinding, block?: BlockNode): Frame {
+    const base = block ? this.blockFrame(frame, block) : frame;
+    return { ...base, layers: [...base.layers, ...roleLayers(role)], baseDir: path.join(role.dir, 'tasks'), role };
+  }
+
   private async runBlock(block: BlockNode, frame: Frame, key: StepKey): Promise<WalkResult> {
-    const inner = this.blockFrame(frame, block);
+    let inner: Frame;
+    if (block.role) {
+      const role = block.role;
+      if (role.dedupKey !== undefined && !frame.handler) {
+        // Ansible runs a role once per host and play unless allow_duplicates or other parameters
+        let ran = this.rt.rolesRun.get(this.host);
+        if (!ran) this.rt.rolesRun.set(this.host, (ran = new Set()));
+        if (ran.has(role.dedupKey)) return 'ok';
+        ran.add(role.dedupKey);
+      }
+      inner = this.roleFrame(frame, role, block);
+      if (!frame.handler && hasArgumentSpec(role)) {
+        const checked = await this.validateRoleArguments(role, block, inner, [...key, -1]);
+        if (checked.result !== 'ok') return checked.result;
+        if (Object.keys(checked.defaults).length > 0) {
+          inner = { ...inner, layers: [{ name: `argument_specs defaults (${role.name})`, vars: checked.defaults, raw: true, tier: 'role defaults' }, ...inner.layers] };
+        }
+      }
+    } else {
+      inner = this.blockFrame(frame, block);
+    }
     let result = await this.walk(block.block, inner, [...key, 0]);
     if (result === 'failed' && block.rescue.length > 0) {
       const failure = this.lastFailure;
@@ -174,6 +209,7 @@ export class HostWalker {
         stepKey: `${task.id}@${key.join('.')}`,
         group,
         handler: frame.handler,
+        ...(frame.role ? { roleDir: frame.role.dir } : {}),
       });
     } catch (err) {
       if (err instanceof HostUnreachable) return this.unreachable(task.id, task.name, err.result, kw);
@@ -247,6 +283,37 @@ export class HostWalker {
     }
   }
 
+  /** Ansible's first task of a role with argument specs: check the variables the role will see. */
+  private async validateRoleArguments(role: RoleBinding, block: BlockNode, frame: Frame, key: StepKey): Promise<{ result: WalkResult; defaults: Record<string, unknown> }> {
+    const id = `${block.id}:argument_specs`;
+    const name = `${role.name} : Validating arguments against arg spec '${role.entryPoint}'`;
+    if (!(await this.arrive(key, id, name, false))) return { result: 'stopped', defaults: {} };
+    const base = { taskId: id, task: name, host: this.host };
+    let defaults: Record<string, unknown>;
+    try {
+      const scope = this.rt.scopes.scope(this.host, frame.layers);
+      for (const w of frame.when) {
+        if (!condition(w.cond, scope, w.pos)) {
+          this.ctx.emit({ kind: 'host-result', ...base, status: 'skipped', result: { changed: false, skipped: true }, time: Date.now() });
+          statsOf(this.ctx, this.host).skipped++;
+          return { result: 'ok', defaults: {} };
+        }
+      }
+      defaults = checkRoleArguments(role, scope);
+    } catch (err) {
+      if (err instanceof UnreachableError) throw err;
+      const msg = err instanceof Error ? err.message : String(err);
+      const result = { failed: true, changed: false, msg, argument_errors: [msg] };
+      this.ctx.emit({ kind: 'host-result', ...base, status: 'failed', msg, result, time: Date.now() });
+      this.count({ status: 'failed', failed: true, ignored: false, changed: false, result });
+      this.failureKw = frame.kw;
+      return { result: 'failed', defaults: {} };
+    }
+    this.ctx.emit({ kind: 'host-result', ...base, status: 'ok', result: { changed: false, msg: 'The arg spec validation passed' }, time: Date.now() });
+    statsOf(this.ctx, this.host).ok++;
+    return { result: 'ok', defaults };
+  }
+
   private async runMeta(task: TaskNode, frame: Frame, key: StepKey): Promise<WalkResult> {
     const action = String(task.args._raw_params ?? '');
     // meta steps are synchronisation points in the linear strategy, but print no header
@@ -288,7 +355,11 @@ export class HostWalker {
     for (let index = 0; index < this.rt.handlers.length; index++) {
       if (!pending.has(index)) continue;
       pending.delete(index);
-      const result = await this.runTask(this.rt.handlers[index]!, handlerFrame, [...key, index]);
+      const handler = this.rt.handlers[index]!;
+      // a role's handler runs with the role's variables and looks up files in the role
+      const role = roleOfHandler(handler);
+      const own = role ? { ...this.roleFrame(handlerFrame, role), baseDir: path.dirname(handler.pos.file) } : handlerFrame;
+      const result = await this.runTask(handler, own, [...key, index]);
       if (result !== 'ok') return result;
     }
     return 'ok';
@@ -312,7 +383,7 @@ export class HostWalker {
         if (node.kw.when !== undefined && !condition(node.kw.when, itemScope, locate(node.raw, 'when') ?? node.pos)) continue;
         const file = String(template(node.file, itemScope, locate(node.raw, 'include_tasks') ?? node.pos));
         const resolved = path.resolve(node.baseDir, file);
-        const tasks = node.tasks && !node.file.includes('{{') ? node.tasks : this.ctx.loadTaskFile(resolved, node.pos);
+        const tasks = node.tasks && !node.file.includes('{{') ? node.tasks : this.ctx.loadTaskFile(resolved, node.pos, frame.role?.name);
         files.push({ file: resolved, ...(loopValue === undefined ? {} : { item }), tasks });
       }
     } catch (err) {
@@ -349,6 +420,7 @@ export class HostWalker {
         layers: [...frame.layers, { name: 'include vars', vars }],
         baseDir: frame.baseDir,
         handler: frame.handler,
+        ...(frame.role ? { role: frame.role } : {}),
       };
       const result = await this.walk(entry.tasks, inner, [...key, i]);
       if (result !== 'ok') return result;
@@ -356,7 +428,78 @@ export class HostWalker {
     return 'ok';
   }
 
-  private skipInclude(node: IncludeNode): WalkResult {
+  /** include_role: per host (and loop item), resolve the role and run it like a role block. */
+  private async runIncludeRole(node: IncludeRoleNode, frame: Frame, key: StepKey): Promise<WalkResult> {
+    const tags = new Set([...frame.tags, ...(node.kw.tags ?? [])]);
+    if (!tagsSelected(tags, this.ctx.opts.tags)) return 'ok';
+    if (!(await this.arrive(key, node.id, node.name, frame.handler))) return 'stopped';
+    const includeVars = node.kw.vars ?? {};
+    const paramsLayer = (vars: Record<string, unknown>) => ({ name: 'include params', vars, tier: 'role params' as const });
+    const loopVar = node.kw.loop_control?.loop_var ?? 'item';
+    const runs: Array<{ vars: Record<string, unknown>; loaded: LoadedRole }> = [];
+    try {
+      const scope = this.rt.scopes.scope(this.host, [...frame.layers, paramsLayer(includeVars)]);
+      for (const w of frame.when) if (!condition(w.cond, scope, w.pos)) return this.skipInclude(node);
+      const loopValue = node.kw.loop ?? node.kw.with?.value;
+      const items = loopValue === undefined ? [undefined] : expandLoop(template(loopValue, scope, locate(node.raw, node.kw.loop !== undefined ? 'loop' : `with_${node.kw.with?.lookup}`) ?? node.pos), node.kw.loop !== undefined ? undefined : node.kw.with?.lookup, node.pos, frame.baseDir);
+      for (const item of items) {
+        const vars = loopValue === undefined ? includeVars : { ...includeVars, [loopVar]: item };
+        const itemScope = loopValue === undefined ? scope : this.rt.scopes.scope(this.host, [...frame.layers, paramsLayer(vars)]);
+        if (node.kw.when !== undefined && !condition(node.kw.when, itemScope, locate(node.raw, 'when') ?? node.pos)) continue;
+        runs.push({ vars, loaded: this.includedRole(node, itemScope) });
+      }
+    } catch (err) {
+      if (err instanceof UnreachableError) throw err;
+      const msg = err instanceof Error ? err.message : String(err);
+      const result = { failed: true, changed: false, msg };
+      this.ctx.emit({ kind: 'host-result', taskId: node.id, task: node.name, host: this.host, status: 'failed', msg, result, time: Date.now() });
+      this.count({ status: 'failed', failed: true, ignored: false, changed: false, result });
+      this.failureKw = frame.kw;
+      return 'failed';
+    }
+    if (runs.length === 0) return this.skipInclude(node);
+    for (let i = 0; i < runs.length; i++) {
+      const { vars, loaded } = runs[i]!;
+      // apply: keywords given to every task of the role, like an enclosing block's
+      const applied: Frame = node.apply
+        ? {
+            ...frame,
+            kw: inheritKeywords(frame.kw, node.apply),
+            tags: new Set([...frame.tags, ...(node.apply.tags ?? [])]),
+            when: node.apply.when !== undefined ? [...frame.when, { cond: node.apply.when, pos: node.pos }] : frame.when,
+          }
+        : frame;
+      const inner: Frame = { ...applied, layers: [...applied.layers, paramsLayer(vars)] };
+      const result = await this.runBlock(loaded.block, inner, [...key, i]);
+      if (result !== 'ok') return result;
+      if (node.public) {
+        const layers = this.rt.publicLayers.get(this.host) ?? [];
+        layers.push(...publicRoleLayers(loaded.bindings));
+        this.rt.publicLayers.set(this.host, layers);
+      }
+    }
+    return 'ok';
+  }
+
+  /** The role an include_role names for this host and item: loaded at load time, or now. */
+  private includedRole(node: IncludeRoleNode, scope: Record<string, unknown>): LoadedRole {
+    const files = { tasksFrom: node.tasksFrom, varsFrom: node.varsFrom, defaultsFrom: node.defaultsFrom, handlersFrom: node.handlersFrom };
+    if (node.loaded) return { block: node.loaded, handlers: [], bindings: roleBindingsOf(node.loaded) };
+    const pos = locate(node.raw, Object.keys(node.raw).find((k) => k.endsWith('include_role')) ?? 'include_role') ?? node.pos;
+    const rendered: Partial<Record<keyof typeof files, string>> = {};
+    for (const [k, v] of Object.entries(files) as Array<[keyof typeof files, string | undefined]>) {
+      if (v !== undefined) rendered[k] = String(template(v, scope, pos));
+    }
+    const name = String(template(node.role, scope, pos));
+    const loaded = this.ctx.loadRole(includeEntry(node, name, pos, rendered), node.pos.file);
+    // its handlers join the play's, once
+    const known = new Set(this.rt.handlers.map((h) => `${h.pos.file}:${h.pos.line}:${h.pos.col}`));
+    const fresh = collectHandlers(loaded.handlers).filter((h) => !known.has(`${h.pos.file}:${h.pos.line}:${h.pos.col}`));
+    this.rt.handlers.push(...fresh);
+    return loaded;
+  }
+
+  private skipInclude(node: IncludeNode | IncludeRoleNode): WalkResult {
     this.ctx.emit({ kind: 'host-result', taskId: node.id, task: node.name, host: this.host, status: 'skipped', result: { skipped: true, changed: false }, time: Date.now() });
     statsOf(this.ctx, this.host).skipped++;
     return 'ok';
@@ -393,4 +536,12 @@ export class HostWalker {
     statsOf(this.ctx, this.host).ok++;
     return 'ok';
   }
+}
+
+/** The role bindings of a role block and its dependencies (for include_role public). */
+function roleBindingsOf(block: BlockNode): RoleBinding[] {
+  const out: RoleBinding[] = [];
+  for (const item of block.block) if (item.type === 'block' && item.role) out.push(...roleBindingsOf(item));
+  if (block.role) out.push(block.role);
+  return out;
 }

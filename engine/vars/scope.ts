@@ -14,6 +14,12 @@ export interface VarLayer {
   vars: Record<string, unknown>;
   /** Data, never templated: register results, set_fact values (templated when set), facts. */
   raw?: boolean;
+  /**
+   * Where a role's layer sits among the others, whatever the nesting it comes from
+   * (PRECEDENCE.md): defaults below the inventory, role vars above vars_files, role and
+   * include params above set_fact/register. Untiered layers stay where they are given.
+   */
+  tier?: 'role defaults' | 'role vars' | 'role params';
 }
 
 /** Where a variable's winning value came from. */

@@ -428,8 +428,8 @@ describe('loading: bad input is reported with code and file:line:col', () => {
     expectOne(play(`    - debug: msg=x\n      with_subelements: [a, b]\n`), 'UNKNOWN_KEYWORD', /'with_subelements' uses the lookup 'subelements', which tsplay does not support/, 4, 7);
   });
 
-  test('roles are rejected for now', () => {
-    expectOne(`- hosts: all\n  roles:\n    - web\n`, 'UNKNOWN_KEYWORD', /^play: roles are not supported yet$/, 2, 3);
+  test('a role that is nowhere is named, at its reference (spec/unit/roles.test.ts has the rest)', () => {
+    expectOne(`- hosts: all\n  roles:\n    - web\n`, 'FILE_NOT_FOUND', /^the role 'web' was not found in /, 3, 7);
   });
 
   test('missing hosts', () => {
