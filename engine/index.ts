@@ -1,6 +1,9 @@
 // tsplay's public API: what `import ... from 'tsplay'` gives. The CLI is a thin layer over it.
 export { runPlaybook, prepareRun, executeRun, exitCodeFor } from './run/playbook-runner.js';
 export type { PlaybookRequest, RunOutcome, LoadedRun } from './run/playbook-runner.js';
+export type { RunPlaybookOptions } from './config/run-request.js';
+export { loadProjectConfig, findProjectConfig } from './config/project-config.js';
+export type { ProjectConfig, ProjectConfigOptions } from './config/project-config.js';
 export type { RunOptions } from './run/context.js';
 export { loadInventory } from './inventory/load.js';
 export type { Inventory, InventoryHost, InventoryGroup } from './inventory/types.js';
@@ -9,6 +12,12 @@ export type { Playbook, PlayNode, TaskNode, BlockNode, IncludeNode, TaskItem } f
 export { defineModule } from './modules/types.js';
 export type { ModuleDef, ModuleContext, ModuleResult, FileDiff, JsonSchema } from './modules/types.js';
 export { registerModule, lookupModule, moduleNames } from './modules/registry.js';
+export { loadModuleDirs, loadModuleFile } from './modules/library-loader.js';
+export { resolveRole, roleSearchDirs } from './load/role-path.js';
+export type { RoleSearchOptions } from './load/role-path.js';
+export { validateRoleArguments, loadArgumentSpecs, argumentSpecsToJsonSchema } from './roles/argument-specs.js';
+export { encryptVault, decryptVault, VaultKeyring, VaultError, registerSecret, redactText } from './vault/index.js';
+export type { VaultSecret } from './vault/index.js';
 export type { Connection, ExecOptions, ExecResult, BecomeOptions } from './connection/types.js';
 export { registerTransport } from './connection/factory.js';
 export { HostOps } from './connection/host-ops.js';

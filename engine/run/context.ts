@@ -7,7 +7,9 @@ import { emptyStats } from '../report/events.js';
 import { Semaphore } from './semaphore.js';
 import type { TagFilter } from './tags.js';
 import type { TaskItem } from '../load/model.js';
+import type { LoadedRole, RoleEntry } from '../load/roles.js';
 import type { ModuleDef } from '../modules/types.js';
+import type { VaultKeyring } from '../vault/keyring.js';
 
 export interface RunOptions {
   playbookFile: string;
@@ -25,6 +27,14 @@ export interface RunOptions {
   retryFiles: boolean;
   /** Secrets from --ask-pass/--ask-become-pass: the lowest variable layer, so the inventory wins. */
   connectionDefaults?: Record<string, unknown>;
+  /** Vault passwords (--vault-id & co); loaders decrypt with the active keyring (useVaultKeyring). */
+  vault?: VaultKeyring;
+  /** Folders of custom modules besides library/ (the project config's module_paths). */
+  modulePaths?: readonly string[];
+  /** Roles search path (the project config's roles_path), before the default roles/ folders. */
+  rolesPath?: readonly string[];
+  /** Strategy of plays that name none (the project config's strategy); default linear. */
+  defaultStrategy?: 'linear' | 'free';
 }
 
 /** State of one host that lasts for the whole run (across plays). */
@@ -54,7 +64,9 @@ export interface RunContext {
   stopped: boolean;
   lookupModule(name: string): ModuleDef | undefined;
   /** Loads an include_tasks file at run time (already validated where static). */
-  loadTaskFile(file: string, includedFrom: { file: string; line: number; col: number }): TaskItem[];
+  loadTaskFile(file: string, includedFrom: { file: string; line: number; col: number }, role?: string): TaskItem[];
+  /** Loads a role at run time (include_role with a templated name), checked like at load time. */
+  loadRole(entry: RoleEntry, fromFile: string): LoadedRole;
 }
 
 export function hostState(ctx: RunContext, host: string): HostRunState {

@@ -6,8 +6,13 @@ import type { Inventory } from '../inventory/types.js';
 import type { Playbook } from '../load/model.js';
 import { loadPlaybook } from '../load/playbook.js';
 import { loadTaskFile } from '../load/tasks.js';
+import { loadRoleAtRunTime } from '../load/roles.js';
+import { envRolesPath, roleLibraryDirs, type RoleSearchOptions } from '../load/role-path.js';
 import { loadInventory } from '../inventory/load.js';
 import { lookupModule, moduleNames } from '../modules/registry.js';
+import { loadLibraryModules, loadModuleDirs } from '../modules/library-loader.js';
+import { useVaultKeyring } from '../vault/keyring.js';
+import { toPlaybookRequest, type RunPlaybookOptions } from '../config/run-request.js';
 import { ConnectionPool } from '../connection/factory.js';
 import { ExitCode } from '../errors.js';
 import type { Reporter, RunEvent, HostStats } from '../report/events.js';
@@ -32,13 +37,25 @@ export interface LoadedRun {
  * Everything that happens before a host is touched. Throws ParseError (exit 4) on bad input.
  * `checkVariables: false` (for --list-*) skips the check that every variable is defined.
  */
-export function prepareRun(req: PlaybookRequest, opts: { checkVariables?: boolean } = {}): LoadedRun {
+export async function prepareRun(req: PlaybookRequest, opts: { checkVariables?: boolean } = {}): Promise<LoadedRun> {
   const playbookDir = path.dirname(path.resolve(req.playbookFile));
+  if (req.vault) useVaultKeyring(req.vault); // loaders decrypt with the active keyring
+  // custom modules first (the project's, then roles' library/), so the playbook's module
+  // names and arguments are checked against them
+  await loadLibraryModules({ playbookFile: req.playbookFile, modulePaths: req.modulePaths ?? [] });
+  await loadModuleDirs(roleLibraryDirs(roleSearch(req)));
   const inventory = loadInventory(req.inventorySources, { playbookDir });
-  const playbook = loadPlaybook(req.playbookFile, { lookupModule, moduleNames: moduleNames() });
+  const playbook = loadPlaybook(req.playbookFile, { lookupModule, moduleNames: moduleNames(), roles: roleSearch(req) });
   if (req.limit) inventory.select(req.limit); // a bad --limit pattern fails now, not mid-run
+  // the project's default strategy applies to plays that name none (Ansible's DEFAULT_STRATEGY)
+  if (req.defaultStrategy) for (const play of playbook.plays) if (play.raw.strategy === undefined) play.strategy = req.defaultStrategy;
   const gatherFacts = preflight(playbook, inventory, req.extraVars, { checkVariables: opts.checkVariables ?? true });
   return { inventory, playbook, gatherFacts };
+}
+
+/** Where roles are looked for: beside the playbook, the environment's roles path, then the project config's. */
+export function roleSearch(req: Pick<PlaybookRequest, 'playbookFile' | 'rolesPath'>): RoleSearchOptions {
+  return { playbookDir: path.dirname(path.resolve(req.playbookFile)), rolesPath: [...envRolesPath(), ...(req.rolesPath ?? [])], cwd: process.cwd() };
 }
 
 export interface RunOutcome {
@@ -61,7 +78,8 @@ export async function executeRun(req: PlaybookRequest, loaded: LoadedRun, report
     signal,
     stopped: false,
     lookupModule,
-    loadTaskFile: (file, includedFrom) => loadTaskFile(file, { lookupModule, moduleNames: moduleNames() }, { includedFrom }),
+    loadTaskFile: (file, includedFrom, role) => loadTaskFile(file, { lookupModule, moduleNames: moduleNames() }, { includedFrom, ...(role !== undefined ? { role } : {}) }),
+    loadRole: (entry, fromFile) => loadRoleAtRunTime(entry, fromFile, { lookupModule, moduleNames: moduleNames(), roles: roleSearch(req) }),
   };
   emit({ kind: 'run-start', playbook: req.playbookFile, check: req.check, diff: req.diff, time: started });
   try {
@@ -102,7 +120,11 @@ function writeRetryFile(playbookFile: string, stats: Record<string, HostStats>):
   }
 }
 
-/** Load, check and run a playbook: the programmatic equivalent of `tsplay run`. */
-export async function runPlaybook(req: PlaybookRequest, reporter: Reporter, signal?: AbortSignal): Promise<RunOutcome> {
-  return executeRun(req, prepareRun(req), reporter, signal);
+/**
+ * Load, check and run a playbook: the programmatic equivalent of `tsplay run` (docs/api.md).
+ * Only `playbook` is required. Throws ParseError for bad input, before any host is touched.
+ */
+export async function runPlaybook(opts: RunPlaybookOptions, reporter: Reporter | undefined = opts.reporter, signal: AbortSignal | undefined = opts.signal): Promise<RunOutcome> {
+  const req = toPlaybookRequest(opts);
+  return executeRun(req, await prepareRun(req), reporter ?? {}, signal);
 }
