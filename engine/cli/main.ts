@@ -4,11 +4,31 @@
 // 4 parse error, 5 bad options, 99 interrupted.
 import { Command, CommanderError } from 'commander';
 import { ExitCode, formatError, TsplayError } from '../errors.js';
-import { registerRunCommand } from './run-command.js';
-import { registerInventoryCommand } from './inventory-command.js';
-import { registerLabCommand } from './lab-command.js';
+import { redactText } from '../vault/secrets.js';
 
-function buildProgram(): Command {
+// Each command's module pulls in its part of the engine (ssh2, ajv, handlebars, the module
+// registry...): loading them all cost ~0.5 s of start-up for `tsplay --version`. Only the
+// command named on the command line is loaded; help, no command or an unknown name load all,
+// so help lists every command and commander can suggest one.
+type Register = (program: Command) => void;
+const COMMANDS: Record<string, () => Promise<Register>> = {
+  run: async () => (await import('./run-command.js')).registerRunCommand,
+  inventory: async () => (await import('./inventory-command.js')).registerInventoryCommand,
+  lab: async () => (await import('./lab-command.js')).registerLabCommand,
+  role: async () => (await import('./role-command.js')).registerRoleCommand,
+  vault: async () => (await import('./vault-command.js')).registerVaultCommand,
+  registry: async () => (await import('./registry-command.js')).registerRegistryCommand,
+};
+
+/** The commands to register for argv: the one named, none for --version alone, else all. */
+async function commandsFor(argv: readonly string[]): Promise<Register[]> {
+  const first = argv.find((a) => !a.startsWith('-'));
+  if (first === undefined && argv.length > 0 && argv.every((a) => a === '--version' || a === '-V')) return [];
+  const names = first !== undefined && first in COMMANDS && first !== 'help' ? [first] : Object.keys(COMMANDS);
+  return Promise.all(names.map((n) => COMMANDS[n]!()));
+}
+
+function buildProgram(commands: readonly Register[]): Command {
   const program = new Command();
   program
     .name('tsplay')
@@ -16,14 +36,12 @@ function buildProgram(): Command {
     .version(process.env.npm_package_version ?? '0.1.0')
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
-  registerRunCommand(program);
-  registerInventoryCommand(program);
-  registerLabCommand(program);
+  for (const register of commands) register(program);
   return program;
 }
 
 export async function main(argv: string[]): Promise<number> {
-  const program = buildProgram();
+  const program = buildProgram(await commandsFor(argv));
   try {
     await program.parseAsync(argv, { from: 'user' });
     return typeof process.exitCode === 'number' ? process.exitCode : ExitCode.ok;
@@ -33,7 +51,7 @@ export async function main(argv: string[]): Promise<number> {
       if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return ExitCode.ok;
       return ExitCode.options;
     }
-    process.stderr.write(formatError(err) + '\n');
+    process.stderr.write(redactText(formatError(err)) + '\n');
     return err instanceof TsplayError ? err.exitCode : ExitCode.error;
   }
 }
@@ -51,7 +69,7 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (err: unknown) => {
-    process.stderr.write(formatError(err) + '\n');
+    process.stderr.write(redactText(formatError(err)) + '\n');
     process.exitCode = ExitCode.error;
   },
 );

@@ -9,8 +9,13 @@ import { parseLimit } from '../inventory/patterns.js';
 import { listPlaybook } from './list-playbook.js';
 import { defaultInventorySources } from './defaults.js';
 import { closePrompts, promptSecret } from './prompt-secret.js';
+import { keyringFromFlags, vaultIdSpecs } from '../vault/vault-ids.js';
+import { useVaultKeyring } from '../vault/keyring.js';
+import { registerSecret } from '../vault/secrets.js';
+import { registerInventoryPasswords } from '../vault/connection-secrets.js';
+import { loadProjectConfig, connectionDefaultsFrom } from '../config/project-config.js';
 
-interface RunFlags {
+export interface RunFlags {
   inventory?: string[];
   check?: boolean;
   diff?: boolean;
@@ -18,7 +23,8 @@ interface RunFlags {
   tags?: string[];
   skipTags?: string[];
   startAtTask?: string;
-  forks: string;
+  forks?: string;
+  config?: string;
   extraVars?: string[];
   listTasks?: boolean;
   listTags?: boolean;
@@ -30,6 +36,9 @@ interface RunFlags {
   retryFiles: boolean;
   askPass?: boolean;
   askBecomePass?: boolean;
+  vaultId?: string[];
+  vaultPasswordFile?: string[];
+  askVaultPass?: boolean;
 }
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
@@ -52,7 +61,7 @@ export function registerRunCommand(program: Command): void {
     .option('-t, --tags <tags>', 'only run tasks tagged with these (comma-separated, repeatable)', collect)
     .option('--skip-tags <tags>', 'skip tasks tagged with these (comma-separated, repeatable)', collect)
     .option('--start-at-task <name>', 'start at the task with this name (glob allowed)')
-    .option('-f, --forks <n>', 'number of hosts worked on in parallel', '50')
+    .option('-f, --forks <n>', 'number of hosts worked on in parallel (default 50)')
     .option('-e, --extra-vars <vars>', 'key=value, YAML/JSON, or @file (repeatable; highest precedence)', collect)
     .option('--list-tasks', 'list the tasks that would run, then exit')
     .option('--list-tags', 'list all tags, then exit')
@@ -62,29 +71,43 @@ export function registerRunCommand(program: Command): void {
     .option('--json', 'NDJSON event stream on stdout instead of text')
     .option('-T, --timeout <seconds>', 'per-task command timeout in seconds (0 = none)')
     .option('--no-retry-files', "don't write PLAYBOOK.retry listing failed hosts")
+    .option('--config <file>', 'project config file (default: tsplay.config.yaml here or in a parent folder; env TSPLAY_CONFIG)')
     .option('-k, --ask-pass', 'ask for the SSH password (ansible_password in the inventory wins)')
     .option('-K, --ask-become-pass', 'ask for the become (sudo/su) password (ansible_become_password wins)')
+    .option('--vault-id <label@source>', "a vault id and its password source: a file, an executable script or 'prompt' (repeatable)", collect)
+    .option('--vault-password-file <file>', 'vault password file, or an executable script printing it (repeatable)', collect)
+    .option('-J, --ask-vault-pass', 'ask for the vault password')
     .action(async (playbooks: string[], flags: RunFlags) => {
       process.exitCode = await runCommand(playbooks, flags);
     });
 }
 
-async function runCommand(playbooks: string[], flags: RunFlags): Promise<number> {
+export async function runCommand(playbooks: string[], flags: RunFlags): Promise<number> {
   const cwd = process.cwd();
-  const forks = positiveInt('--forks', flags.forks, 1);
-  const timeoutSeconds = flags.timeout !== undefined ? positiveInt('--timeout', flags.timeout, 0) : undefined;
+  // command-line options win over the environment, which wins over the project config
+  const config = loadProjectConfig({ cwd, ...(flags.config !== undefined ? { configFile: flags.config } : {}) });
+  const forks = flags.forks !== undefined ? positiveInt('--forks', flags.forks, 1) : (config.forks ?? 50);
+  const timeoutSeconds = flags.timeout !== undefined ? positiveInt('--timeout', flags.timeout, 0) : config.timeout;
   const extraVars = parseExtraVars(flags.extraVars ?? [], cwd);
   const limit = flags.limit !== undefined ? parseLimit(flags.limit, cwd) : undefined;
   // secrets from prompts sit below the inventory, as Ansible's --ask-pass does
-  const connectionDefaults: Record<string, unknown> = {};
+  const connectionDefaults: Record<string, unknown> = connectionDefaultsFrom(config);
   if (flags.askPass) connectionDefaults.ansible_password = await promptSecret('SSH password: ');
   if (flags.askBecomePass) connectionDefaults.ansible_become_password = await promptSecret('BECOME password: ');
-  if (flags.askPass || flags.askBecomePass) closePrompts();
+  registerSecret(connectionDefaults.ansible_password); // passwords never reach the output
+  registerSecret(connectionDefaults.ansible_become_password);
+  // vault passwords (files, scripts, prompts): loaders decrypt vault data with this keyring
+  // the project config's vault_identity_list / vault_password_file apply when no vault option is given
+  const vaultFlags = flags.vaultId?.length || flags.vaultPasswordFile?.length || flags.askVaultPass ? flags : { ...flags, vaultId: config.vaultIdentityList ?? [], vaultPasswordFile: config.vaultPasswordFiles ?? [] };
+  const vaultPrompted = vaultIdSpecs(vaultFlags).some((s) => s.source === 'prompt');
+  const vault = await keyringFromFlags(vaultFlags, { prompt: promptSecret, cwd });
+  useVaultKeyring(vault);
+  if (flags.askPass || flags.askBecomePass || vaultPrompted) closePrompts();
   let exitCode: number = ExitCode.ok;
   for (const playbook of playbooks) {
     const req: PlaybookRequest = {
       playbookFile: playbook,
-      inventorySources: flags.inventory?.length ? flags.inventory : defaultInventorySources(cwd),
+      inventorySources: flags.inventory?.length ? flags.inventory : (config.inventory ?? defaultInventorySources(cwd)),
       check: Boolean(flags.check),
       diff: Boolean(flags.diff),
       ...(limit !== undefined ? { limit } : {}),
@@ -96,9 +119,14 @@ async function runCommand(playbooks: string[], flags: RunFlags): Promise<number>
       ...(timeoutSeconds !== undefined ? { timeoutSeconds } : {}),
       retryFiles: flags.retryFiles,
       connectionDefaults,
+      vault,
+      ...(config.modulePaths ? { modulePaths: config.modulePaths } : {}),
+      ...(config.rolesPath ? { rolesPath: config.rolesPath } : {}),
+      ...(config.strategy ? { defaultStrategy: config.strategy } : {}),
     };
     const listing = Boolean(flags.listHosts || flags.listTasks || flags.listTags);
-    const loaded = prepareRun(req, { checkVariables: !listing });
+    const loaded = await prepareRun(req, { checkVariables: !listing });
+    registerInventoryPasswords(loaded.inventory);
     if (flags.syntaxCheck) {
       process.stdout.write(`\nplaybook: ${playbook}\n`);
       continue;

@@ -19,6 +19,8 @@ import {
 } from 'yaml';
 import { ParseError, registerSource, type SourcePos, type ErrorCode } from '../errors.js';
 import { recordPosition } from './positions.js';
+import { decryptInline, parseVaultFile, VaultInline, vaultYamlTag } from '../vault/yaml-values.js';
+import { isVaultText } from '../vault/envelope.js';
 
 const MERGE_KEY = '<<';
 const BOOL_TAG = 'tag:yaml.org,2002:bool';
@@ -48,11 +50,14 @@ function ansibleTags(tags: Array<{ tag: string; format?: string; test?: RegExp }
     ...kept,
     bool(/^(?:[Yy]es|YES|[Tt]rue|TRUE|[Oo]n|ON)$/, true),
     bool(/^(?:[Nn]o|NO|[Ff]alse|FALSE|[Oo]ff|OFF)$/, false),
+    vaultYamlTag, // `!vault |` values: decrypted by PlainConverter, where the position is known
   ];
 }
 
 /** Parse YAML text into plain values with positions recorded. Throws ParseError. */
 export function parseYaml(text: string, file: string): unknown {
+  // a whole vault-encrypted file (vars files, group_vars, inventory): decrypt, then parse
+  if (isVaultText(text)) return parseVaultFile(text, file, parseYaml);
   registerSource(file, text);
   const lines = new LineCounter();
   const doc = parseDocument(text, {
@@ -127,7 +132,10 @@ class PlainConverter {
     if (cached !== undefined) return cached;
     if (isMap(node)) return this.convertMap(node as YAMLMap);
     if (isSeq(node)) return this.convertSeq(node as YAMLSeq);
-    if (isScalar(node)) return scalarValue(node as Scalar);
+    if (isScalar(node)) {
+      const value = (node as Scalar).value;
+      return value instanceof VaultInline ? decryptInline(value, this.posOf(node)) : scalarValue(node as Scalar);
+    }
     return null;
   }
 

@@ -5,6 +5,7 @@ import { JsonReporter } from './json.js';
 import { PlainReporter } from './plain.js';
 import { TtyReporter, type TtyOutput } from './tty.js';
 import type { TextOutput } from './output.js';
+import { redactingReporter } from './redact.js';
 
 export interface CreateReporterOptions {
   json: boolean;
@@ -18,7 +19,12 @@ export interface CreateReporterOptions {
   check?: boolean;
 }
 
+/** Every reporter sees events with registered secrets masked (redact.ts). */
 export function createReporter(opts: CreateReporterOptions): Reporter {
+  return redactingReporter(createPlainOrRichReporter(opts));
+}
+
+function createPlainOrRichReporter(opts: CreateReporterOptions): Reporter {
   const env = opts.env ?? process.env;
   if (opts.json) return new JsonReporter({ out: opts.out });
   const colors = createColors(opts.out, env);
