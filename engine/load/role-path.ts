@@ -2,7 +2,7 @@
 // playbook's roles/ folder, the playbook's folder, each roles path (TSPLAY_ROLES_PATH /
 // ANSIBLE_ROLES_PATH / the project config), the project's roles/, then node_modules packages
 // that declare roles in package.json ("tsplay": {"roles": {NAME: DIR}} or {"role": DIR}).
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 
 export interface RoleSearchOptions {
@@ -169,5 +169,6 @@ export function roleLibraryDirs(opts: RoleSearchOptions): string[] {
     for (const entry of readdirSync(dir)) roleDirs.add(join(dir, entry));
   }
   for (const dir of npmRoles(opts).values()) roleDirs.add(dir);
-  return [...roleDirs].map((dir) => join(dir, 'library')).filter(isDir);
+  // the same role may be reached twice (playbooks/roles linking to the project's roles/)
+  return [...new Set([...roleDirs].map((dir) => join(dir, 'library')).filter(isDir).map((dir) => realpathSync(dir)))];
 }
