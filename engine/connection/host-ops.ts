@@ -7,6 +7,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { posix } from 'node:path';
 import { TransferError, type BecomeOptions, type CommandGuard, type Connection, type ExecOptions, type ExecResult } from './types.js';
 import { isSuWithPassword, shQuote, shlexSplit } from './shell.js';
+import { absentStat, parseStatBatch, statBatchScript, statFromFields } from './stat-batch.js';
 
 /**
  * Writes at least this big go over the connection's SFTP session (when it has one) instead
@@ -147,6 +148,20 @@ export interface ProbeTarget {
   follow: boolean;
 }
 
+/** A change chained onto a probe (see HostOps.probe). */
+export interface ProbeThen {
+  /** A shell condition on the probed paths: test builtins, e.g. from kindGuard. */
+  guard: string;
+  script: string;
+}
+
+export interface ProbeResult {
+  stats: FileStat[];
+  umask: number;
+  /** With `then`: whether its script ran, its exit code, and the exec's stderr. */
+  then?: { ran: boolean; rc: number; stderr: string };
+}
+
 export interface HostOpsOptions {
   become?: BecomeOptions;
   timeoutMs?: number;
@@ -180,17 +195,47 @@ export class HostOps {
     return (await this.probe(paths, opts)).stats;
   }
 
-  /** statMany plus the host's umask (the mode new files and folders get), in one round trip. */
-  async probe(paths: ReadonlyArray<string | ProbeTarget>, opts: StatOptions = {}): Promise<{ stats: FileStat[]; umask: number }> {
+  /**
+   * statMany plus the host's umask (the mode new files and folders get), in one round trip:
+   * one `stat` and one checksum process for all paths (stat-batch.ts). Should the host's
+   * tools not give what that script expects, the per-path probe runs instead (one more
+   * round trip, with stat's fallbacks and its error messages).
+   *
+   * `then` chains a change onto the same round trip: its script runs (in a subshell) right
+   * after the probe when its guard holds on the host, and `then.ran` says whether it did. A
+   * module uses it for a plan it computed for the state it expects, and must check that the
+   * plan it computes from the returned stats is that same plan (see file.ts).
+   */
+  async probe(paths: ReadonlyArray<string | ProbeTarget>, opts: StatOptions = {}, then?: ProbeThen): Promise<ProbeResult> {
+    const targets = paths.map((p) => (typeof p === 'string' ? { path: p, follow: opts.follow ?? false } : p));
+    const batchOpts = {
+      ...(opts.checksum ? { checksumTool: `${opts.checksum}sum` } : {}),
+      ...(opts.contentUpTo !== undefined ? { contentUpTo: opts.contentUpTo } : {}),
+    };
+    let script = statBatchScript(targets, batchOpts);
+    if (then) script += `if [ "$tsplay_ok" = 1 ] && { ${then.guard}; }; then (\n${then.script}\n); printf '@@then=%s\\n' "$?"; fi\n`;
+    const res = await this.run(script);
+    const parsed = parseStatBatch(res.stdout, targets, batchOpts);
+    const ran = then ? /(?:^|\n)@@then=(\d+)\n/.exec(parsed ? parsed.rest : res.stdout) : null;
+    if (!parsed) {
+      // the change ran, but what the probe saw before it cannot be read: no honest report
+      if (then && res.stdout.includes('@@then=')) throw new HostOpError(`the probe of ${targets[0]?.path ?? 'the paths'} gave unreadable output`, res.rc, res.stdout, res.stderr);
+      return this.probePerPath(targets, opts);
+    }
+    const result: ProbeResult = { stats: parsed.stats, umask: parsed.umask };
+    if (then) result.then = { ran: ran !== null, rc: ran ? Number(ran[1]) : 0, stderr: res.stderr };
+    return result;
+  }
+
+  private async probePerPath(targets: readonly ProbeTarget[], opts: StatOptions): Promise<{ stats: FileStat[]; umask: number }> {
     const tool = opts.checksum ? `${opts.checksum}sum` : "''";
     const limit = opts.contentUpTo !== undefined ? String(opts.contentUpTo) : "''";
-    const targets = paths.map((p) => (typeof p === 'string' ? { path: p, follow: opts.follow ?? false } : p));
     const calls = targets.map((t) => `tsplay_stat ${shQuote(t.path)} ${t.follow ? 1 : 0} ${tool} ${limit}`);
     const res = await this.run(`${STAT_FUNCTION}\nprintf 'umask=%s\\n' "$(umask)"\n${calls.join('\n')}\n`);
     const parts = res.stdout.split(`${RECORD}\n`);
     const umask = /^umask=([0-7]+)$/m.exec(parts[0] ?? '');
     const records = parts.slice(1);
-    if (!umask || records.length !== paths.length) {
+    if (!umask || records.length !== targets.length) {
       throw new HostOpError(`stat failed: ${res.stderr.trim() || `rc ${res.rc}`}`, res.rc, res.stdout, res.stderr);
     }
     return { stats: records.map((text, i) => parseStatRecord(targets[i]!.path, text, res.stderr)), umask: parseInt(umask[1]!, 8) };
@@ -377,12 +422,7 @@ export class HostOps {
   /** Create each folder in order (parents first) and give each the attributes. */
   async mkdirs(paths: readonly string[], attrs: FileAttributes = {}): Promise<void> {
     if (paths.length === 0) return;
-    const lines = ['set -e'];
-    for (const p of paths) {
-      lines.push(`[ -d ${shQuote(p)} ] || mkdir -- ${shQuote(p)}`);
-      lines.push(...attributeCommands(p, attrs, true));
-    }
-    await this.mustRun(lines.join('\n'), `could not create directory ${paths[paths.length - 1]}`);
+    await this.mustRun(mkdirsScript(paths, attrs), mkdirsFailure(paths));
   }
 
   /** Remove a path; a folder only with recursive (rm -rf). Absent is fine. */
@@ -486,6 +526,21 @@ export class HostOps {
   }
 }
 
+/** The script mkdirs runs (also chained onto a probe by the file module). */
+export function mkdirsScript(paths: readonly string[], attrs: FileAttributes = {}): string {
+  const lines = ['set -e'];
+  for (const p of paths) {
+    lines.push(`[ -d ${shQuote(p)} ] || mkdir -- ${shQuote(p)}`);
+    lines.push(...attributeCommands(p, attrs, true));
+  }
+  return lines.join('\n');
+}
+
+/** mkdirs' error message, without the host's stderr. */
+export function mkdirsFailure(paths: readonly string[]): string {
+  return `could not create directory ${paths[paths.length - 1]}`;
+}
+
 function octal(mode: number): string {
   return (mode & 0o7777).toString(8).padStart(4, '0');
 }
@@ -523,23 +578,6 @@ function writeFailure(rc: number, path: string, stderr: string): string {
   return `${what[rc] ?? `writing ${path} failed (rc ${rc})`}${detail ? `: ${detail}` : ''}`;
 }
 
-const TYPE_BITS: Record<number, { type: FileType; special?: FileStat['special'] }> = {
-  0o100000: { type: 'file' },
-  0o040000: { type: 'directory' },
-  0o120000: { type: 'link' },
-  0o020000: { type: 'other', special: 'chr' },
-  0o060000: { type: 'other', special: 'blk' },
-  0o010000: { type: 'other', special: 'fifo' },
-  0o140000: { type: 'other', special: 'sock' },
-};
-
-function absentStat(path: string): FileStat {
-  return {
-    path, exists: false, type: 'absent', mode: 0, owner: '', group: '', uid: -1, gid: -1, size: 0,
-    mtime: 0, atime: 0, ctime: 0, inode: 0, dev: 0, nlink: 0, readable: false, writeable: false, executable: false,
-  };
-}
-
 function parseStatRecord(path: string, text: string, stderr: string): FileStat {
   const fields = new Map<string, string>();
   for (const line of text.split('\n')) {
@@ -547,44 +585,7 @@ function parseStatRecord(path: string, text: string, stderr: string): FileStat {
     if (eq > 0) fields.set(line.slice(0, eq), line.slice(eq + 1));
   }
   if (fields.get('exists') === '0') return absentStat(path);
-  const st = fields.get('st');
-  if (!st) throw new HostOpError(`could not stat ${path}: ${stderr.trim()}`, 1, text, stderr);
-  const [rawHex, uid, gid, size, atime, mtime, ctime, inode, dev, nlink] = st.split(' ');
-  const raw = parseInt(rawHex!, 16);
-  const kind = TYPE_BITS[raw & 0o170000] ?? { type: 'other' as const };
-  const access = fields.get('access') ?? '';
-  const decode = (key: string): string | undefined => {
-    const v = fields.get(key);
-    return v === undefined ? undefined : Buffer.from(v, 'base64').toString('utf8').replace(/\n$/, '');
-  };
-  const stat: FileStat = {
-    path,
-    exists: true,
-    type: kind.type,
-    mode: raw & 0o7777,
-    owner: fields.get('owner') ?? '',
-    group: fields.get('group') ?? '',
-    uid: Number(uid),
-    gid: Number(gid),
-    size: Number(size),
-    atime: Number(atime),
-    mtime: Number(mtime),
-    ctime: Number(ctime),
-    inode: Number(inode),
-    dev: Number(dev),
-    nlink: Number(nlink),
-    readable: access.includes('r'),
-    writeable: access.includes('w'),
-    executable: access.includes('x'),
-  };
-  if (kind.special) stat.special = kind.special;
-  const link = decode('link');
-  if (link !== undefined) stat.linkTarget = link;
-  const source = decode('source');
-  if (source !== undefined) stat.linkSource = source;
-  const checksum = fields.get('checksum');
-  if (checksum) stat.checksum = checksum;
-  const content = fields.get('content');
-  if (content !== undefined) stat.content = Buffer.from(content, 'base64');
+  const stat = statFromFields(path, fields);
+  if (!stat) throw new HostOpError(`could not stat ${path}: ${stderr.trim()}`, 1, text, stderr);
   return stat;
 }

@@ -3,7 +3,8 @@
 // the real run then does exactly what the probe found different (nothing in check mode).
 import { posix } from 'node:path';
 import { defineModule, type FileDiff, type ModuleContext, type ModuleResult } from './types.js';
-import type { FileStat } from '../connection/host-ops.js';
+import { HostOpError, mkdirsFailure, mkdirsScript, type FileStat, type ProbeResult, type ProbeTarget } from '../connection/host-ops.js';
+import { absentStat, kindGuard } from '../connection/stat-batch.js';
 import { formatMode, MODE_SCHEMA, resolveMode, type ModeSpec } from './mode.js';
 import { guarded, planAttributes, stateDiff, type AttributePlan } from './file-write.js';
 
@@ -112,14 +113,26 @@ interface Plan {
   diff: FileDiff[];
   /** Applied in order when not in check mode. */
   actions: Array<() => Promise<void>>;
+  /** When the one action is a host script (creating folders): its text. */
+  script?: string;
   result: ModuleResult;
 }
 
 async function runFile(args: FileArgs, ctx: ModuleContext): Promise<ModuleResult> {
   const path = (args.path ?? args.dest ?? args.name)!.replace(/(.)\/+$/, '$1');
   try {
-    const plan = await planFile(args, path, ctx);
-    if (plan.changed && !ctx.check) {
+    const targets = probeTargets(args, path);
+    const speculation = await speculate(args, path, targets, ctx);
+    const probed = await ctx.ops.probe(targets, {}, speculation);
+    const plan = await planFile(args, path, ctx, probed);
+    if (probed.then?.ran) {
+      // the host created the folder after the probe: only right if the plan from what the
+      // probe saw is that very change (the guard makes it so; this keeps it honest)
+      if (!plan.changed || plan.actions.length !== 1 || plan.script !== speculation!.script) {
+        throw new HostOpError(`internal error: ${path} was changed by a plan the probe did not confirm`, 1);
+      }
+      if (probed.then.rc !== 0) throw new HostOpError(`${mkdirsFailure([path])}: ${probed.then.stderr.trim() || `rc ${probed.then.rc}`}`, probed.then.rc, '', probed.then.stderr);
+    } else if (plan.changed && !ctx.check) {
       if (ctx.signal?.aborted) return { changed: false, failed: true, msg: 'interrupted before changing', path };
       for (const action of plan.actions) await action();
     }
@@ -130,17 +143,48 @@ async function runFile(args: FileArgs, ctx: ModuleContext): Promise<ModuleResult
   }
 }
 
-async function planFile(args: FileArgs, path: string, ctx: ModuleContext): Promise<Plan> {
-  const follow = args.follow ?? true;
-  const force = args.force ?? false;
-  const linkSrc = args.src !== undefined && !posix.isAbsolute(args.src) ? posix.join(posix.dirname(path), args.src) : args.src;
-  const targets = [
+function linkSource(args: FileArgs, path: string): string | undefined {
+  return args.src !== undefined && !posix.isAbsolute(args.src) ? posix.join(posix.dirname(path), args.src) : args.src;
+}
+
+/** What the plan looks at: the path (as is and followed), a link's src, every folder above. */
+function probeTargets(args: FileArgs, path: string): ProbeTarget[] {
+  const linkSrc = linkSource(args, path);
+  return [
     { path, follow: false },
     { path, follow: true },
     ...(linkSrc !== undefined ? [{ path: linkSrc, follow: true }] : []),
     ...ancestors(path).map((p) => ({ path: p, follow: true })),
   ];
-  const { stats, umask } = await ctx.ops.probe(targets);
+}
+
+/**
+ * Cold runs: `state: directory` on a path that is absent under an existing folder is the
+ * common case. Plan it for exactly that state with the same planFile, and chain its script
+ * onto the probe, guarded by that state (test builtins on every probed path): one round trip
+ * instead of two. Only where the plan depends on nothing but those paths' existence and kind:
+ * no symbolic mode (it depends on the umask), no times, no recurse, not in check mode.
+ */
+async function speculate(args: FileArgs, path: string, targets: ProbeTarget[], ctx: ModuleContext): Promise<{ guard: string; script: string } | undefined> {
+  const numericMode = args.mode === undefined || typeof args.mode === 'number' || /^[0-7]+$/.test(args.mode.trim());
+  if (ctx.check || args.state !== 'directory' || args.recurse || args.src !== undefined || !numericMode || ctx.signal?.aborted) return undefined;
+  if (args.modification_time !== undefined || args.access_time !== undefined || posix.dirname(path) === path) return undefined;
+  const expected = targets.map((t) => ({ ...t, kind: t.path === path ? ('absent' as const) : ('directory' as const) }));
+  const stats = expected.map((e) => (e.kind === 'absent' ? absentStat(e.path) : { ...absentStat(e.path), exists: true, type: 'directory' as const, mode: 0o755 }));
+  try {
+    const plan = await planFile(args, path, ctx, { stats, umask: 0o022 });
+    if (!plan.changed || plan.actions.length !== 1 || plan.script === undefined) return undefined;
+    return { guard: kindGuard(expected), script: plan.script };
+  } catch {
+    return undefined; // e.g. a bad mode: the real plan says so
+  }
+}
+
+async function planFile(args: FileArgs, path: string, ctx: ModuleContext, probed: Pick<ProbeResult, 'stats' | 'umask'>): Promise<Plan> {
+  const follow = args.follow ?? true;
+  const force = args.force ?? false;
+  const linkSrc = linkSource(args, path);
+  const { stats, umask } = probed;
   const [lstat, followed] = [stats[0]!, stats[1]!];
   const srcStat = linkSrc !== undefined ? stats[2] : undefined;
   const chainStats = stats.slice(linkSrc !== undefined ? 3 : 2);
@@ -264,13 +308,13 @@ async function planFile(args: FileArgs, path: string, ctx: ModuleContext): Promi
         if (args.owner !== undefined) after.owner = args.owner;
         if (args.group !== undefined) after.group = args.group;
         // like Ansible, every folder created gets the mode, owner and group
-        plan.actions.push(() =>
-          ctx.ops.mkdirs(missing, {
-            ...(attrs.mode !== undefined ? { mode: attrs.mode } : {}),
-            ...(args.owner !== undefined ? { owner: args.owner } : {}),
-            ...(args.group !== undefined ? { group: args.group } : {}),
-          }),
-        );
+        const created = {
+          ...(attrs.mode !== undefined ? { mode: attrs.mode } : {}),
+          ...(args.owner !== undefined ? { owner: args.owner } : {}),
+          ...(args.group !== undefined ? { group: args.group } : {}),
+        };
+        plan.script = mkdirsScript(missing, created);
+        plan.actions.push(() => ctx.ops.mkdirs(missing, created));
         await times(path, stat, true);
         return finish(undefined, attrs);
       }
