@@ -17,6 +17,7 @@ import { PACKAGE_MODULES } from './builtin-packages.js';
 import { SYSTEM_MODULES } from './builtin-system.js';
 import { NETWORK_MODULES } from './builtin-network.js';
 import { DATABASE_MODULES } from './builtin-database.js';
+import { IMAGE_MODULES } from './builtin-images.js';
 
 // Modules take differently typed args; the registry only stores and hands them out.
 type AnyModule = ModuleDef<any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -52,6 +53,6 @@ export function moduleNames(): string[] {
 }
 
 const CORE_MODULES: AnyModule[] = [assertModule, command, copy, debug, fail, file, meta, setFact, shell, stat, template];
-for (const def of [...CORE_MODULES, ...FILE_MODULES, ...PACKAGE_MODULES, ...SYSTEM_MODULES, ...NETWORK_MODULES, ...DATABASE_MODULES]) {
+for (const def of [...CORE_MODULES, ...FILE_MODULES, ...PACKAGE_MODULES, ...SYSTEM_MODULES, ...NETWORK_MODULES, ...DATABASE_MODULES, ...IMAGE_MODULES]) {
   registerModule(def);
 }
