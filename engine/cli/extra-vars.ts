@@ -3,7 +3,12 @@
 import path from 'node:path';
 import { parseYaml, loadYamlFile } from '../load/yaml.js';
 import { parseFreeForm } from '../load/freeform.js';
-import { OptionError } from '../errors.js';
+import { OptionError, type SourcePos } from '../errors.js';
+import { locate, recordPosition } from '../load/positions.js';
+
+// The merged mapping has no place of its own, only values from files do: locate() gives
+// undefined for a value set by `-e key=value` rather than some other value's file.
+const NOWHERE = undefined as unknown as SourcePos;
 
 function asMapping(value: unknown, origin: string): Record<string, unknown> {
   if (value === null || value === undefined) return {};
@@ -36,7 +41,14 @@ export function parseExtraVars(values: string[], cwd: string): Record<string, un
       }
       vars = parsed.args;
     }
-    Object.assign(out, vars);
+    // keep where each value was written (-e @file), for messages about it (role argument specs)
+    const positions = recordPosition(out, NOWHERE).values;
+    for (const key of Object.keys(vars)) {
+      out[key] = vars[key];
+      const pos = locate(vars, key);
+      if (pos) positions.set(key, pos);
+      else positions.delete(key);
+    }
   }
   return out;
 }

@@ -9,8 +9,7 @@ import { parseLimit } from '../inventory/patterns.js';
 import { listPlaybook } from './list-playbook.js';
 import { defaultInventorySources } from './defaults.js';
 import { closePrompts, promptSecret } from './prompt-secret.js';
-import { keyringFromFlags, vaultIdSpecs } from '../vault/vault-ids.js';
-import { useVaultKeyring } from '../vault/keyring.js';
+import { openVault, withVaultOptions } from './vault-options.js';
 import { registerSecret } from '../vault/secrets.js';
 import { registerInventoryPasswords } from '../vault/connection-secrets.js';
 import { loadProjectConfig, connectionDefaultsFrom } from '../config/project-config.js';
@@ -50,7 +49,7 @@ function positiveInt(name: string, value: string, min: number): number {
 }
 
 export function registerRunCommand(program: Command): void {
-  program
+  const command = program
     .command('run')
     .description('run one or more playbooks against an inventory (like ansible-playbook)')
     .argument('<playbook...>', 'playbook files, run in order')
@@ -73,10 +72,8 @@ export function registerRunCommand(program: Command): void {
     .option('--no-retry-files', "don't write PLAYBOOK.retry listing failed hosts")
     .option('--config <file>', 'project config file (default: tsplay.config.yaml here or in a parent folder; env TSPLAY_CONFIG)')
     .option('-k, --ask-pass', 'ask for the SSH password (ansible_password in the inventory wins)')
-    .option('-K, --ask-become-pass', 'ask for the become (sudo/su) password (ansible_become_password wins)')
-    .option('--vault-id <label@source>', "a vault id and its password source: a file, an executable script or 'prompt' (repeatable)", collect)
-    .option('--vault-password-file <file>', 'vault password file, or an executable script printing it (repeatable)', collect)
-    .option('-J, --ask-vault-pass', 'ask for the vault password')
+    .option('-K, --ask-become-pass', 'ask for the become (sudo/su) password (ansible_become_password wins)');
+  withVaultOptions(command)
     .action(async (playbooks: string[], flags: RunFlags) => {
       process.exitCode = await runCommand(playbooks, flags);
     });
@@ -97,11 +94,7 @@ export async function runCommand(playbooks: string[], flags: RunFlags): Promise<
   registerSecret(connectionDefaults.ansible_password); // passwords never reach the output
   registerSecret(connectionDefaults.ansible_become_password);
   // vault passwords (files, scripts, prompts): loaders decrypt vault data with this keyring
-  // the project config's vault_identity_list / vault_password_file apply when no vault option is given
-  const vaultFlags = flags.vaultId?.length || flags.vaultPasswordFile?.length || flags.askVaultPass ? flags : { ...flags, vaultId: config.vaultIdentityList ?? [], vaultPasswordFile: config.vaultPasswordFiles ?? [] };
-  const vaultPrompted = vaultIdSpecs(vaultFlags).some((s) => s.source === 'prompt');
-  const vault = await keyringFromFlags(vaultFlags, { prompt: promptSecret, cwd });
-  useVaultKeyring(vault);
+  const { vault, prompted: vaultPrompted } = await openVault(flags, config, cwd);
   if (flags.askPass || flags.askBecomePass || vaultPrompted) closePrompts();
   let exitCode: number = ExitCode.ok;
   for (const playbook of playbooks) {

@@ -37,6 +37,22 @@ export class ConnectionPool {
     return conn;
   }
 
+  /**
+   * meta: reset_connection: close the host's connections (every transport) so the next task
+   * opens a new one, e.g. to pick up a changed group membership, sshd config or firewall.
+   * Returns how many were closed.
+   */
+  async reset(host: string): Promise<number> {
+    const closing: Connection[] = [];
+    for (const [key, conn] of this.open) {
+      if (key.slice(key.indexOf('\u0000') + 1) !== host) continue;
+      this.open.delete(key);
+      closing.push(conn);
+    }
+    await Promise.allSettled(closing.map((c) => c.close()));
+    return closing.length;
+  }
+
   async closeAll(): Promise<void> {
     const all = [...this.open.values()];
     this.open.clear();

@@ -135,14 +135,14 @@ function parseHostLine(line: string, group: string, at: (offset?: number) => Sou
   }
   if (expanded.hosts.some((h) => h === '')) throw new ParseError('INVENTORY', 'Invalid empty host name provided', at(first.offset));
 
-  const vars: Array<[string, unknown]> = [];
+  const vars: Array<[string, unknown, SourcePos]> = [];
   for (const token of tokens.slice(1)) {
     const eq = token.text.indexOf('=');
     if (eq < 0) throw new ParseError('INVENTORY', `Expected key=value host variable assignment, got: ${token.text}`, at(token.offset));
-    vars.push([token.text.slice(0, eq), parseIniValue(token.text.slice(eq + 1))]);
+    vars.push([token.text.slice(0, eq), parseIniValue(token.text.slice(eq + 1)), at(token.offset)]);
   }
   for (const host of expanded.hosts) {
     inventory.declareHost(host, group, expanded.port === undefined ? { source: file } : { source: file, port: expanded.port });
-    for (const [key, value] of vars) inventory.setHostVar(host, key, value);
+    for (const [key, value, pos] of vars) inventory.setHostVar(host, key, value, pos);
   }
 }

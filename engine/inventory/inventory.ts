@@ -6,6 +6,7 @@
 import { ParseError, type SourcePos } from '../errors.js';
 import { AdjacentVarsReader } from './vars-dirs.js';
 import { evaluateHostPattern } from './patterns.js';
+import { mergeVarsAt, setVarAt } from './var-positions.js';
 import type { Inventory, InventoryGroup, InventoryHost } from './types.js';
 
 /** Names Ansible treats as the controller itself (C.LOCALHOST). */
@@ -36,14 +37,14 @@ interface HostRecord {
   implicit?: boolean;
 }
 
-function setVar(target: Vars, key: string, value: unknown): void {
+function setVar(target: Vars, key: string, value: unknown, pos?: SourcePos): void {
   // define, not assign: a variable named __proto__ stays an ordinary key
-  Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
+  setVarAt(target, key, value, pos);
 }
 
+/** Merge with the values' positions, so a merged host's variable still names its file:line. */
 function mergeInto(target: Vars, source: Vars | undefined): void {
-  if (!source) return;
-  for (const [key, value] of Object.entries(source)) setVar(target, key, value);
+  mergeVarsAt(target, source);
 }
 
 export class InventoryModel implements Inventory {
@@ -93,10 +94,11 @@ export class InventoryModel implements Inventory {
     this.changed();
   }
 
-  setHostVar(host: string, key: string, value: unknown): void {
+  /** `pos`: where the value was written (INI line, YAML value), for messages about it. */
+  setHostVar(host: string, key: string, value: unknown, pos?: SourcePos): void {
     const record = this.hosts.get(host);
     if (!record) throw new Error(`internal: setHostVar on unknown host ${host}`);
-    setVar(record.vars, key, value);
+    setVar(record.vars, key, value, pos);
     this.changed();
   }
 
@@ -111,7 +113,7 @@ export class InventoryModel implements Inventory {
       }
       record.priority = priority;
     } else {
-      setVar(record.vars, key, value);
+      setVar(record.vars, key, value, pos);
     }
     this.changed();
   }

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { ParseError } from '../errors.js';
 import { loadYamlFile } from '../load/yaml.js';
 import { locate } from '../load/positions.js';
+import { mergeVarsAt } from './var-positions.js';
 
 const EXTENSIONS = ['', '.yml', '.yaml', '.json'];
 
@@ -73,7 +74,7 @@ export class AdjacentVarsReader {
     for (const file of files) {
       const vars = loadVarsFile(file);
       merged ??= {};
-      for (const [k, v] of Object.entries(vars)) Object.defineProperty(merged, k, { value: v, enumerable: true, writable: true, configurable: true });
+      mergeVarsAt(merged, vars);
     }
     this.cache.set(key, merged);
     return merged;

@@ -117,7 +117,7 @@ function parseGroup(name: string, data: unknown, container: Mapping, file: strin
         }
         for (const host of expanded.hosts) {
           inventory.declareHost(host, name, expanded.port === undefined ? { source: file } : { source: file, port: expanded.port });
-          for (const [varName, value] of Object.entries(hostVars ?? {})) inventory.setHostVar(host, varName, value);
+          for (const [varName, value] of Object.entries(hostVars ?? {})) inventory.setHostVar(host, varName, value, locate(hostVars, varName));
         }
       }
     }

@@ -4,7 +4,7 @@
 import { dirname } from 'node:path';
 import { ParseError, type SourcePos } from '../errors.js';
 import type { BlockNode, IncludeRoleNode, Keywords } from './model.js';
-import { locate, locateKey } from './positions.js';
+import { copyPositions, locate, locateKey } from './positions.js';
 import { validateAgainstSchema, isTemplated } from './schema.js';
 import { didYouMean } from './suggest.js';
 import { LoadContext, type FileScope } from './context.js';
@@ -113,6 +113,7 @@ export function normaliseImportRole(raw: Mapping, key: string, scope: FileScope,
   const keywords: Mapping = { ...known };
   delete keywords.name;
   const params = isMapping(known.vars) ? { ...known.vars } : {};
+  if (isMapping(known.vars)) copyPositions(known.vars, params); // where each parameter was written
   delete keywords.vars;
   const pos = locate(raw)!;
   const entry = entryFor(args, keywords, params, args.public ?? true, raw, pos);

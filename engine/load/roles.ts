@@ -6,7 +6,7 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join, resolve as resolvePath } from 'node:path';
 import { ParseError, type SourcePos } from '../errors.js';
 import type { BlockNode, RoleBinding, TaskItem } from './model.js';
-import { locate } from './positions.js';
+import { locate, recordPosition } from './positions.js';
 import { loadYamlFile } from './yaml.js';
 import { validateAgainstSchema, isTemplated } from './schema.js';
 import { LoadContext, displayPath, includeLoop, scopeFor, type FileScope, type LoadOptions } from './context.js';
@@ -191,11 +191,18 @@ export function roleEntryFrom(value: unknown, holder: unknown, index: number, wh
   const label = `role '${name}'`;
   for (const err of validateAgainstSchema(keywordSets().taskSchema, keywords, value, label, { noun: 'keyword', coerce: true })) ctx.errors.add(err);
   const params: Mapping = {};
-  for (const [key, v] of Object.entries(value)) {
+  // each parameter keeps where it was written, for messages about its value (argument specs)
+  const paramPositions = recordPosition(params, locate(value) ?? at).values;
+  const take = (from: Mapping, key: string) => {
+    params[key] = from[key];
+    const pos = locate(from, key);
+    if (pos) paramPositions.set(key, pos);
+  };
+  for (const key of Object.keys(value)) {
     if (key === nameKey || keywordSet.has(key) || (key === 'name' && nameKey === 'role')) continue;
-    params[key] = v;
+    take(value, key);
   }
-  if (isMapping(keywords.vars)) Object.assign(params, keywords.vars);
+  if (isMapping(keywords.vars)) for (const key of Object.keys(keywords.vars)) take(keywords.vars, key);
   delete keywords.vars;
   return { name: name.trim(), namePos: locate(value, nameKey!) ?? at, keywords, params, public: true, pos: locate(value) ?? at, raw: value };
 }

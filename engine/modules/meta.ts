@@ -2,7 +2,7 @@
 // definition exists so the action and its argument are validated at load like any module.
 import { defineModule } from './types.js';
 
-export const META_ACTIONS = ['flush_handlers', 'end_play', 'end_host', 'end_batch', 'noop', 'clear_host_errors', 'refresh_inventory', 'clear_facts'] as const;
+export const META_ACTIONS = ['flush_handlers', 'end_play', 'end_host', 'end_batch', 'noop', 'clear_host_errors', 'refresh_inventory', 'clear_facts', 'reset_connection'] as const;
 export type MetaAction = (typeof META_ACTIONS)[number];
 
 export default defineModule<{ _raw_params: MetaAction }>({

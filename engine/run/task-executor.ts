@@ -18,6 +18,7 @@ import { childScope, condition, expression, template, templateText, type VarLaye
 import { expandLoop, itemLabel } from './loops.js';
 import { censorResult } from './censor.js';
 import { toBool } from '../vars/index.js';
+import { pyStr } from '../vars/values.js';
 import { connectionVars } from './connection-vars.js';
 import { sourceSearchPaths } from './role-scope.js';
 
@@ -81,7 +82,7 @@ function kwValue(run: TaskRun, scope: Record<string, unknown>, key: string, valu
  * take it as theirs (register, notify) without reporting it again.
  */
 export async function executeTask(run: TaskRun): Promise<TaskOutcome> {
-  const scope = run.rt.scopes.scope(run.host, [...run.layers, { name: 'task vars', vars: run.task.kw.vars ?? {} }]);
+  const scope = taskScope(run);
   let runOnce = false;
   try {
     runOnce = run.group.length > 1 && toBool(kwValue(run, scope, 'run_once', run.kw.run_once ?? false));
@@ -106,6 +107,11 @@ export async function executeTask(run: TaskRun): Promise<TaskOutcome> {
     shared.resolve({ failed: true, changed: false, msg: `run_once host ${run.host} could not run the task` });
     throw err;
   }
+}
+
+/** The variables the task sees now: a fresh scope, so facts set since the last one show. */
+function taskScope(run: TaskRun): Record<string, unknown> {
+  return run.rt.scopes.scope(run.host, [...run.layers, { name: 'task vars', vars: run.task.kw.vars ?? {} }]);
 }
 
 interface Deferred {
@@ -170,7 +176,9 @@ async function runLoop(run: TaskRun, scope: Record<string, unknown>, items: unkn
       },
     };
     if (control.index_var) extra[control.index_var] = index;
-    const itemScope = childScope(scope, extra);
+    // as in Ansible, an item sees the facts the previous items set (set_fact accumulating over
+    // the loop); register is applied only after the loop, so it is the same for every item
+    const itemScope = childScope(index === 0 ? scope : taskScope(run), extra);
     const label = control.label !== undefined ? String(template(control.label, itemScope, locatePath(task.raw, ['loop_control', 'label']))) : itemLabel(item);
     let result: Record<string, unknown>;
     try {
@@ -364,10 +372,11 @@ async function invokeModule(run: TaskRun, scope: Record<string, unknown>, noLog:
   }
 }
 
+/** environment: values as Ansible passes them, through Python's str(): True, 8080, ['a', 'b']. */
 function stringMap(value: unknown): Record<string, string> {
   const out: Record<string, string> = {};
   if (value && typeof value === 'object' && !Array.isArray(value)) {
-    for (const [k, v] of Object.entries(value)) if (v !== undefined && v !== null) out[k] = typeof v === 'string' ? v : JSON.stringify(v);
+    for (const [k, v] of Object.entries(value)) if (v !== undefined && v !== null) out[k] = pyStr(v);
   }
   return out;
 }

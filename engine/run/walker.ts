@@ -5,8 +5,8 @@ import { minimatch } from 'minimatch';
 import type { BlockNode, IncludeNode, IncludeRoleNode, RoleBinding, TaskItem, TaskNode, Conditional } from '../load/model.js';
 import { includeEntry } from '../load/roles-directive.js';
 import type { LoadedRole } from '../load/roles.js';
-import { locate } from '../load/positions.js';
-import type { SourcePos } from '../errors.js';
+import { copyPositions, locate } from '../load/positions.js';
+import { TsplayError, type SourcePos } from '../errors.js';
 import { UnreachableError } from '../connection/types.js';
 import type { RunContext } from './context.js';
 import { hostState, statsOf } from './context.js';
@@ -148,12 +148,13 @@ export class HostWalker {
       const rescueFrame: Frame = failure
         ? { ...inner, layers: [...inner.layers, { name: 'rescue', vars: { ansible_failed_task: { name: failure.task.name, action: failure.task.action }, ansible_failed_result: failure.result }, raw: true }] }
         : inner;
+      // Ansible (strategy _process_pending_results): a failure a rescue catches counts as
+      // rescued, not failed, whether or not the rescue then succeeds; a task failing in the
+      // rescue counts as failed (or rescued again by an enclosing block's rescue)
+      const stats = statsOf(this.ctx, this.host);
+      stats.rescued++;
+      stats.failed = Math.max(0, stats.failed - 1);
       result = await this.walk(block.rescue, rescueFrame, [...key, 1]);
-      if (result === 'ok') {
-        const stats = statsOf(this.ctx, this.host);
-        stats.rescued++;
-        stats.failed = Math.max(0, stats.failed - 1);
-      }
     }
     if (result === 'ok' || result === 'failed') {
       const always = await this.walk(block.always, inner, [...key, 2]);
@@ -302,7 +303,8 @@ export class HostWalker {
       defaults = checkRoleArguments(role, scope);
     } catch (err) {
       if (err instanceof UnreachableError) throw err;
-      const msg = err instanceof Error ? err.message : String(err);
+      // as the play-level check prints it: where the bad value was set, with its code frame
+      const msg = err instanceof TsplayError ? err.format() : err instanceof Error ? err.message : String(err);
       const result = { failed: true, changed: false, msg, argument_errors: [msg] };
       this.ctx.emit({ kind: 'host-result', ...base, status: 'failed', msg, result, time: Date.now() });
       this.count({ status: 'failed', failed: true, ignored: false, changed: false, result });
@@ -337,6 +339,10 @@ export class HostWalker {
         return 'ended';
       case 'end_host':
         return 'ended';
+      case 'reset_connection':
+        // the next task of this host connects anew (Ansible: after changing groups, sshd, firewall)
+        await this.ctx.pool.reset(this.host);
+        return 'ok';
       case 'clear_facts': {
         const state = hostState(this.ctx, this.host);
         delete state.facts;
@@ -444,6 +450,7 @@ export class HostWalker {
       const items = loopValue === undefined ? [undefined] : expandLoop(template(loopValue, scope, locate(node.raw, node.kw.loop !== undefined ? 'loop' : `with_${node.kw.with?.lookup}`) ?? node.pos), node.kw.loop !== undefined ? undefined : node.kw.with?.lookup, node.pos, frame.baseDir);
       for (const item of items) {
         const vars = loopValue === undefined ? includeVars : { ...includeVars, [loopVar]: item };
+        if (vars !== includeVars) copyPositions(includeVars, vars); // where each of the include's vars was written
         const itemScope = loopValue === undefined ? scope : this.rt.scopes.scope(this.host, [...frame.layers, paramsLayer(vars)]);
         if (node.kw.when !== undefined && !condition(node.kw.when, itemScope, locate(node.raw, 'when') ?? node.pos)) continue;
         runs.push({ vars, loaded: this.includedRole(node, itemScope) });

@@ -63,6 +63,41 @@ export function findPathAt(ast: Program, line: number, column: number): { path: 
   return found;
 }
 
+/**
+ * What a path is read from where it stands: the template's variables ('root': outside any
+ * {{#each}}/{{#with}} body, or `@root.x`), a block param (`as |p|` → 'block param'), the
+ * current item of an each/with body ('item'), or something else (`../x`, other @data).
+ */
+export type PathContext = 'root' | 'block param' | 'item' | 'other';
+
+export function pathContext(path: PathExpression, parents: Node[]): PathContext {
+  if (path.data) return path.parts[0] === 'root' ? 'root' : 'other';
+  if (path.depth > 0) return 'other';
+  let context: PathContext = 'root';
+  for (let i = 0; i < parents.length; i++) {
+    const node = parents[i]!;
+    if (node.type === 'Program' && ((node as Program).blockParams ?? []).includes(path.parts[0] ?? '')) return 'block param';
+    if (node.type !== 'BlockStatement') continue;
+    const block = node as BlockStatement;
+    // inside the block's body (not its parameters, nor {{else}}): each and with change the context
+    const name = block.path.type === 'PathExpression' ? (block.path as PathExpression).original : '';
+    if (parents[i + 1] === block.program && (name === 'each' || name === 'with')) context = 'item';
+  }
+  return context;
+}
+
+/** The path at template line `line` (1-based), column `column` (0-based), with what it is read from. */
+export function findPathContextAt(ast: Program, line: number, column: number): { path: PathExpression; parent?: Node; context: PathContext } | undefined {
+  let found: { path: PathExpression; parent?: Node; context: PathContext } | undefined;
+  walk(ast, (node, parents) => {
+    if (found || node.type !== 'PathExpression') return;
+    if (node.loc?.start.line === line && node.loc.start.column === column) {
+      found = { path: node as PathExpression, parent: parents[parents.length - 1], context: pathContext(node as PathExpression, parents) };
+    }
+  });
+  return found;
+}
+
 /** The first call of helper `name` (for errors raised inside a helper). */
 export function findHelperCall(ast: Program, name: string): CallNode | undefined {
   let found: CallNode | undefined;

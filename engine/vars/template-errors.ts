@@ -6,7 +6,7 @@ import { TsplayError } from '../errors.js';
 import { TemplateError } from './errors.js';
 import { HelperFailure } from './helpers.js';
 import { offsetPos } from './source-offset.js';
-import { findHelperCall, findPathAt, isCall, isHelperCall, walk, type Node, type PathExpression, type Program } from './template-ast.js';
+import { findHelperCall, findPathContextAt, isCall, isHelperCall, pathContext, walk, type Node, type PathExpression, type Program } from './template-ast.js';
 import { readProperty } from './values.js';
 
 /** Position of template line `line` (1-based), column `column` (0-based), in the file. */
@@ -84,20 +84,32 @@ export function toTemplateError(
     return new TemplateError('TEMPLATE', `helper '${err.helper}' failed: ${err.message}`, { pos: at(call, locate), cause: err });
   }
   const message = err instanceof Error ? err.message : String(err);
-  const notDefined = /^"(.*)" not defined in [\s\S]* - (\d+):(\d+)$/.exec(message);
+  const notDefined = /^"(.*)" not defined in ([\s\S]*) - (\d+):(\d+)$/.exec(message);
   if (notDefined) {
-    const [, name = '', line, column] = notDefined;
+    const [, name = '', holder = '', line, column] = notDefined;
     const pos = locate(Number(line), Number(column));
-    const hit = ast ? findPathAt(ast, Number(line), Number(column)) : undefined;
+    const hit = ast ? findPathContextAt(ast, Number(line), Number(column)) : undefined;
     if (hit && hit.parent && isCall(hit.parent) && hit.parent.path === hit.path && isHelperCall(hit.parent)) {
       return new TemplateError('TEMPLATE', `unknown helper '${hit.path.original}'`, { pos, cause: err });
     }
     const parts = hit?.path.parts ?? [name];
     let index = parts.lastIndexOf(name);
-    // A root that exists in vars means a plain path: report its first missing segment.
-    const missing = hit && !hit.path.data ? firstMissing(vars, parts) : -1;
-    if (missing > 0 && missing <= index) index = missing;
-    return undefinedError(parts, Math.max(0, index), name, pos, err);
+    if (!hit || hit.context === 'root') {
+      // A root that exists in vars means a plain path: report its first missing segment.
+      const missing = hit && !hit.path.data ? firstMissing(vars, parts) : -1;
+      if (missing > 0 && missing <= index) index = missing;
+      return undefinedError(parts, Math.max(0, index), name, pos, err);
+    }
+    // read from a block param or the current item, whose values are not at hand here: the
+    // holder handlebars saw tells which segment was missing
+    const heldByItem = index === 0; // then `holder` describes the current item itself
+    if ((holder === 'undefined' || holder === 'null') && index > 0) index--;
+    const error = undefinedError(parts, Math.max(0, index), name, pos, err);
+    if (hit.context === 'item' && index === 0 && vars && readProperty(vars, parts[0]!).found) {
+      const item = heldByItem ? `, here ${holder}` : '';
+      error.message += ` (inside {{#each}} or {{#with}} a plain name is read from the current item${item}; write @root.${parts.join('.')} for the variable)`;
+    }
+    return error;
   }
   // handlebars does not guard the middle of a helper parameter's path (`default a.b 5`, a undefined)
   // ... nor a path through a string or number (`'x' in 'a string'`; that message holds the value)
@@ -105,16 +117,28 @@ export function toTemplateError(
     /^Cannot read properties of (?:undefined|null) \(reading '.*'\)$/.test(message) ||
     /^Cannot use 'in' operator to search for /.test(message);
   if (unreadable && ast) {
+    // only paths read from the template's variables can be checked here; a path through a
+    // block param or the current item that reads the segment the error names is the next best
+    const reading = /\(reading '(.*)'\)$/.exec(message)?.[1];
     let hit: { parts: string[]; index: number; node: Node } | undefined;
-    walk(ast, (node) => {
+    let relative: { parts: string[]; index: number; node: Node } | undefined;
+    walk(ast, (node, parents) => {
       if (hit || node.type !== 'PathExpression') return;
       const path = node as PathExpression;
-      const { index, holder } = missingSegment(vars, path.parts);
+      const context = pathContext(path, parents);
+      if (context !== 'root') {
+        const at = reading === undefined ? -1 : path.parts.indexOf(reading);
+        if (!relative && at > 0) relative = { parts: path.parts, index: at - 1, node };
+        return;
+      }
+      const parts = path.data ? path.parts.slice(1) : path.parts;
+      const { index, holder } = missingSegment(vars, parts);
       const throughPrimitive = index > 0 && holder !== null && typeof holder !== 'object';
-      if (index >= 0 && (index < path.parts.length - 1 || throughPrimitive)) hit = { parts: path.parts, index, node };
+      if (index >= 0 && (index < parts.length - 1 || throughPrimitive)) hit = { parts, index, node };
     });
-    if (hit) return undefinedError(hit.parts, hit.index, hit.parts.join('.'), at(hit.node, locate), err);
-    return new TemplateError('TEMPLATE', 'template error: a path reads an attribute of a value that has none', { pos: locate(1, 0) });
+    const found = hit ?? relative;
+    if (found) return undefinedError(found.parts, found.index, found.parts.join('.'), at(found.node, locate), err);
+    return new TemplateError('TEMPLATE', `template error: a path reads an attribute of a value that has none${reading ? ` ('${reading}')` : ''}`, { pos: locate(1, 0) });
   }
   const missingHelper = /^Missing helper: "(.*)"$/.exec(message);
   if (missingHelper) {

@@ -11,19 +11,30 @@ import { HELPERS, type HelperOptions } from './helpers.js';
 import { classifyMustaches, JINJA_HELPER, placeholderIndex, type JinjaFault, type JinjaMustache } from './jinja-mustache.js';
 import { evaluateJinja, JINJA_RUN, jinjaRunOf, jinjaScope, jinjaText, type JinjaRun } from './jinja-render.js';
 import { lineColOf } from './source-offset.js';
-import { findForbiddenSegment, singleMustache, walk, type MustacheStatement, type Program } from './template-ast.js';
+import { findForbiddenSegment, singleMustache, walk, type MustacheStatement, type PathExpression, type Program } from './template-ast.js';
 import { templateLocator, toTemplateError, type TemplateLocator } from './template-errors.js';
 import { evaluateMustache } from './typed-template.js';
 import { setOwn } from './values.js';
 
 const env = Handlebars.create();
 useStringConcatenation(env);
+usePositionedLookups(env);
 for (const [name, helper] of Object.entries(HELPERS)) env.registerHelper(name, helper as Handlebars.HelperDelegate);
 env.registerHelper(JINJA_HELPER, function jinjaMustache(this: unknown, index: number, options: HelperOptions) {
   const run = jinjaRunOf(options.data);
   const mustache = run?.jinja[index];
   if (!run || !mustache) throw new TemplateError('TEMPLATE', `'${JINJA_HELPER}' is reserved`);
   return jinjaText(evaluateJinja(mustache, jinjaScope(run.vars, this, options.hash), run.text, run.pos));
+});
+
+/** `{{@first}}` rewritten: reads handlebars' @data variable `name` (strict, like any lookup). */
+const DATA_HELPER = '__tsplay_data__';
+env.registerHelper(DATA_HELPER, function dataVariable(name: string, options: HelperOptions) {
+  const data = options.data as Record<string, unknown> | undefined;
+  if (!data || !Object.prototype.hasOwnProperty.call(data, name) && !(name in data)) {
+    throw new TemplateError('UNDEFINED_VARIABLE', `undefined data variable '@${name}' (@index, @key, @first and @last exist inside {{#each}}; @root everywhere)`, { variable: `@${name}` });
+  }
+  return data[name];
 });
 
 const COMPILE_OPTIONS = { noEscape: true, strict: true } as const;
@@ -47,9 +58,76 @@ function useStringConcatenation(target: typeof Handlebars): void {
   StringConcatCompiler.prototype.constructor = StringConcatCompiler;
   StringConcatCompiler.prototype.compiler = StringConcatCompiler; // used for block bodies
   StringConcatCompiler.prototype.appendToBuffer = function appendToBuffer(this: unknown, source: unknown, location: unknown, explicit: unknown) {
-    return baseAppend.call(this, ['"" + (', source, ')'], location, explicit);
+    // a boolean inside text prints as Ansible (Python) prints it: True / False
+    return baseAppend.call(this, ['"" + container.', TEXT_OF, '(', source, ')'], location, explicit);
   };
   holder.JavaScriptCompiler = StringConcatCompiler as unknown as CompilerClass;
+}
+
+/** The name under which the compiled code finds textOf on handlebars' container. */
+const TEXT_OF = '__tsplayTextOf';
+
+function textOf(value: unknown): unknown {
+  return typeof value === 'boolean' ? (value ? 'True' : 'False') : value;
+}
+
+function describeHolder(value: unknown): string {
+  if (value === null || value === undefined) return String(value);
+  return typeof value === 'object' ? (Array.isArray(value) ? 'a list' : 'a mapping') : `${typeof value} ${JSON.stringify(value)}`;
+}
+
+/**
+ * Handlebars' strict lookup runs `name in obj`, which throws a bare TypeError without a
+ * position when obj is a string or a number (`{{ port }}` inside `{{#each names}}` reads
+ * `port` of the current item, a string). Every compiled template's container gets a lookup
+ * that throws handlebars' own "not defined" error with the mustache's line:column instead,
+ * and the textOf the compiled code calls (useStringConcatenation).
+ */
+function usePositionedLookups(target: typeof Handlebars): void {
+  type Container = Record<string, unknown> & { lookupProperty(obj: unknown, name: string): unknown };
+  type Spec = Record<string, unknown> & { main?: (container: Container, ...rest: unknown[]) => unknown };
+  const holder = target as unknown as { template(spec: Spec): unknown };
+  const baseTemplate = holder.template;
+  const Exception = target.Exception as unknown as new (message: string, node?: unknown) => Error;
+  const prepared = new WeakSet<object>();
+  const prepare = (container: Container): void => {
+    if (prepared.has(container)) return;
+    prepared.add(container);
+    container[TEXT_OF] = textOf;
+    container.strict = (obj: unknown, name: string, loc: unknown) => {
+      const readable = obj !== null && obj !== undefined && (typeof obj === 'object' || typeof obj === 'function');
+      if (!readable || !(name in (obj as object))) throw new Exception(`"${name}" not defined in ${describeHolder(obj)}`, { loc });
+      return container.lookupProperty(obj, name);
+    };
+  };
+  holder.template = function template(spec: Spec) {
+    const main = spec.main;
+    if (typeof main === 'function' && !prepared.has(spec)) {
+      prepared.add(spec);
+      spec.main = function mainWithLookups(this: unknown, container: Container, ...rest: unknown[]) {
+        prepare(container);
+        return main.call(this, container, ...rest);
+      };
+    }
+    return baseTemplate.call(holder, spec);
+  };
+}
+
+/**
+ * `{{@first}}` and `{{@last}}` are helpers to handlebars when a helper of that name exists
+ * (first/last do: Ansible's filters): make such a data mustache read the data variable.
+ */
+function readDataVariables(ast: Program): void {
+  walk(ast, (node) => {
+    if (node.type !== 'MustacheStatement') return;
+    const mustache = node as MustacheStatement;
+    const path = mustache.path as PathExpression;
+    if (path.type !== 'PathExpression' || !path.data || path.parts.length !== 1 || mustache.params.length > 0 || (mustache.hash?.pairs.length ?? 0) > 0) return;
+    if (!Object.prototype.hasOwnProperty.call(env.helpers, path.parts[0]!)) return;
+    const loc = path.loc;
+    mustache.params = [{ type: 'StringLiteral', value: path.parts[0]!, original: path.parts[0]!, loc } as hbs.AST.StringLiteral];
+    mustache.path = { type: 'PathExpression', data: false, depth: 0, parts: [DATA_HELPER], original: DATA_HELPER, loc } as PathExpression;
+  });
 }
 
 interface Compiled {
@@ -123,6 +201,7 @@ function compile(text: string): Compiled {
       if (forbidden) {
         compiled = { ...base, ast, error: { forbidden } };
       } else {
+        readDataVariables(ast);
         const single = singleMustache(ast);
         const singleIndex = single ? placeholderIndex(single) : undefined;
         if (classified.jinja.length > 0) passBlockParams(ast);
