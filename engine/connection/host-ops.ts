@@ -153,13 +153,15 @@ export interface ProbeThen {
   /** A shell condition on the probed paths: test builtins, e.g. from kindGuard. */
   guard: string;
   script: string;
+  /** Data for the script's stdin (the probe reads none; unread when the guard fails). */
+  stdin?: Buffer;
 }
 
 export interface ProbeResult {
   stats: FileStat[];
   umask: number;
-  /** With `then`: whether its script ran, its exit code, and the exec's stderr. */
-  then?: { ran: boolean; rc: number; stderr: string };
+  /** With `then`: whether its script ran, its exit code and output, and the exec's stderr. */
+  then?: { ran: boolean; rc: number; stdout: string; stderr: string };
 }
 
 export interface HostOpsOptions {
@@ -213,17 +215,18 @@ export class HostOps {
       ...(opts.contentUpTo !== undefined ? { contentUpTo: opts.contentUpTo } : {}),
     };
     let script = statBatchScript(targets, batchOpts);
-    if (then) script += `if [ "$tsplay_ok" = 1 ] && { ${then.guard}; }; then (\n${then.script}\n); printf '@@then=%s\\n' "$?"; fi\n`;
-    const res = await this.run(script);
+    if (then) script += `if [ "$tsplay_ok" = 1 ] && { ${then.guard}; }; then (\n${then.script}\n); printf '\\n@@then=%s\\n' "$?"; fi\n`;
+    const res = await this.run(script, then?.stdin ? { stdin: then.stdin } : {});
     const parsed = parseStatBatch(res.stdout, targets, batchOpts);
-    const ran = then ? /(?:^|\n)@@then=(\d+)\n/.exec(parsed ? parsed.rest : res.stdout) : null;
+    // the last line, on a line of its own: what the chained script printed comes before it
+    const ran = then ? /\n@@then=(\d+)\n$/.exec(parsed ? parsed.rest : res.stdout) : null;
     if (!parsed) {
       // the change ran, but what the probe saw before it cannot be read: no honest report
       if (then && res.stdout.includes('@@then=')) throw new HostOpError(`the probe of ${targets[0]?.path ?? 'the paths'} gave unreadable output`, res.rc, res.stdout, res.stderr);
       return this.probePerPath(targets, opts);
     }
     const result: ProbeResult = { stats: parsed.stats, umask: parsed.umask };
-    if (then) result.then = { ran: ran !== null, rc: ran ? Number(ran[1]) : 0, stderr: res.stderr };
+    if (then) result.then = { ran: ran !== null, rc: ran ? Number(ran[1]) : 0, stdout: ran ? parsed.rest.slice(0, ran.index) : '', stderr: res.stderr };
     return result;
   }
 
@@ -365,58 +368,25 @@ export class HostOps {
     return this.replaceFile(path, { kind: 'host', src }, opts);
   }
 
-  private async replaceFile(
-    path: string,
-    // stdin: the data on the exec's stdin; host: a file on the host (remote_src, or staged by
-    // SFTP in a private folder `cleanup` removed at the end); placed: the temp file is
-    // already next to the destination (written by SFTP)
-    source: { kind: 'stdin'; data: Buffer } | { kind: 'host'; src: string; cleanup?: string } | { kind: 'placed'; tmp: string },
-    opts: WriteOptions,
-  ): Promise<Omit<WriteResult, 'checksum'>> {
-    const dest = shQuote(path);
-    const dir = shQuote(posix.dirname(path));
-    const stage = source.kind === 'host' ? source.cleanup : undefined;
-    const lines = [
-      STAT_FUNCTION,
-      `dest=${dest}`,
-      ...(stage ? [`stage=${shQuote(stage)}`] : []),
-      // the temp name starts with a dot so globs like *.conf in the folder do not see it
-      source.kind === 'placed' ? `tmp=${shQuote(source.tmp)}` : `tmp=$(mktemp ${dir}/.tsplay-tmp.XXXXXXXXXX) || exit 70`,
-      `trap 'rm -f -- "$tmp"${stage ? '; rm -rf -- "$stage"' : ''}' EXIT`,
-      `trap 'exit 129' HUP; trap 'exit 130' INT; trap 'exit 143' TERM`,
-      source.kind === 'stdin' ? `cat > "$tmp" || exit 71` : source.kind === 'host' ? `cat -- ${shQuote(source.src)} > "$tmp" || exit 71` : `[ -f "$tmp" ] || exit 71`,
-      // a connection lost mid-stream ends stdin early and cat still succeeds: never install a short file
-      ...(source.kind === 'stdin' ? [`set -- $(wc -c < "$tmp"); [ "$1" -eq ${source.data.length} ] || exit 78`] : []),
-      `sync -- "$tmp" 2>/dev/null || sync`,
-      // keep the old owner (ignored when we may not, as Ansible does), then apply the asked ones
-      `if [ -e "$dest" ]; then set -- $(stat -L -c '%a %u %g' -- "$dest"); chown "$2:$3" "$tmp" 2>/dev/null; old_mode=$1; else old_mode=; fi`,
-    ];
-    if (opts.owner !== undefined) lines.push(`chown -- ${shQuote(opts.owner)} "$tmp" || exit 72`);
-    if (opts.group !== undefined) lines.push(`chgrp -- ${shQuote(opts.group)} "$tmp" || exit 73`);
-    // chmod after chown: chown clears the suid/sgid bits
-    if (opts.mode !== undefined) lines.push(`chmod ${octal(opts.mode)} "$tmp" || exit 77`);
-    else lines.push(`if [ -n "$old_mode" ]; then chmod "$old_mode" "$tmp"; else chmod "$(printf '%o' $(( 0666 & ~0$(umask) )))" "$tmp"; fi || exit 77`);
-    if (opts.validate !== undefined) {
-      lines.push(`printf '%s\\n' '@@validate'`, `${validateCommand(opts.validate)}`, `vrc=$?`, `[ "$vrc" -eq 0 ] || { printf '\\n@@validate-rc=%s\\n' "$vrc"; exit 75; }`);
-    }
-    if (opts.backup) {
-      lines.push(
-        `if [ -e "$dest" ]; then bk="$dest.$$.$(date +%Y-%m-%d@%H:%M:%S)~"; cp -p -- "$dest" "$bk" || exit 74; printf '@@backup=%s\\n' "$(printf '%s' "$bk" | base64 | tr -d '\\n')"; fi`,
-      );
-    }
-    lines.push(`mv -f -- "$tmp" "$dest" || exit 76`, `printf '%s\\n' '@@final'`, `tsplay_stat "$dest" 0 '' ''`);
+  private async replaceFile(path: string, source: WriteSource, opts: WriteOptions): Promise<Omit<WriteResult, 'checksum'>> {
+    const res = await this.run(replaceScript(path, source, opts), source.kind === 'stdin' ? { stdin: source.data } : {});
+    return replaceResult(path, res);
+  }
 
-    const res = await this.run(lines.join('\n') + '\n', source.kind === 'stdin' ? { stdin: source.data } : {});
-    if (res.rc === 75) {
-      const out = res.stdout.slice(res.stdout.indexOf('@@validate\n') + '@@validate\n'.length);
-      const match = /\n@@validate-rc=(\d+)\n$/.exec(out);
-      throw new ValidateError(match ? Number(match[1]) : 1, match ? out.slice(0, match.index) : out, res.stderr);
-    }
-    if (res.rc !== 0) throw new HostOpError(writeFailure(res.rc, path, res.stderr), res.rc, res.stdout, res.stderr);
-    const backup = /^@@backup=(.*)$/m.exec(res.stdout);
-    const final = res.stdout.split('@@final\n')[1] ?? '';
-    const stat = parseStatRecord(path, final.split(`${RECORD}\n`)[1] ?? '', res.stderr);
-    return { stat, ...(backup ? { backupFile: Buffer.from(backup[1]!, 'base64').toString('utf8') } : {}) };
+  /**
+   * writeFileAtomic as a script to chain onto a probe (HostOps.probe's `then`, the data on
+   * the probe's stdin), or undefined when writeFileAtomic would not send it on stdin: from
+   * SFTP_WRITE_MIN_BYTES on, and for su with a password (a PTY mangles binary stdin).
+   */
+  chainableWrite(path: string, data: Buffer, opts: WriteOptions = {}): { script: string; stdin: Buffer } | undefined {
+    if (data.length >= SFTP_WRITE_MIN_BYTES || isSuWithPassword(this.opts.become)) return undefined;
+    return { script: replaceScript(path, { kind: 'stdin', data }, opts), stdin: data };
+  }
+
+  /** What a write chained with chainableWrite did (throws as writeFileAtomic does). */
+  chainedWriteResult(path: string, data: Buffer, then: NonNullable<ProbeResult['then']>): WriteResult {
+    const result = replaceResult(path, { rc: then.rc, stdout: then.stdout, stderr: then.stderr });
+    return { ...result, checksum: createHash('sha1').update(data).digest('hex') };
   }
 
   /** Create each folder in order (parents first) and give each the attributes. */
@@ -524,6 +494,62 @@ export class HostOps {
     if (res.rc !== 0) throw new HostOpError(`${what}: ${res.stderr.trim() || `rc ${res.rc}`}`, res.rc, res.stdout, res.stderr);
     return res;
   }
+}
+
+// stdin: the data on the exec's stdin; host: a file on the host (remote_src, or staged by SFTP
+// in a private folder `cleanup` removed at the end); placed: the temp file is already next to
+// the destination (written by SFTP)
+type WriteSource = { kind: 'stdin'; data: Buffer } | { kind: 'host'; src: string; cleanup?: string } | { kind: 'placed'; tmp: string };
+
+/** The script replaceFile runs; the same text for the same arguments (chained writes compare it). */
+function replaceScript(path: string, source: WriteSource, opts: WriteOptions): string {
+  const dest = shQuote(path);
+  const dir = shQuote(posix.dirname(path));
+  const stage = source.kind === 'host' ? source.cleanup : undefined;
+  const lines = [
+    STAT_FUNCTION,
+    `dest=${dest}`,
+    ...(stage ? [`stage=${shQuote(stage)}`] : []),
+    // the temp name starts with a dot so globs like *.conf in the folder do not see it
+    source.kind === 'placed' ? `tmp=${shQuote(source.tmp)}` : `tmp=$(mktemp ${dir}/.tsplay-tmp.XXXXXXXXXX) || exit 70`,
+    `trap 'rm -f -- "$tmp"${stage ? '; rm -rf -- "$stage"' : ''}' EXIT`,
+    `trap 'exit 129' HUP; trap 'exit 130' INT; trap 'exit 143' TERM`,
+    source.kind === 'stdin' ? `cat > "$tmp" || exit 71` : source.kind === 'host' ? `cat -- ${shQuote(source.src)} > "$tmp" || exit 71` : `[ -f "$tmp" ] || exit 71`,
+    // a connection lost mid-stream ends stdin early and cat still succeeds: never install a short file
+    ...(source.kind === 'stdin' ? [`set -- $(wc -c < "$tmp"); [ "$1" -eq ${source.data.length} ] || exit 78`] : []),
+    `sync -- "$tmp" 2>/dev/null || sync`,
+    // keep the old owner (ignored when we may not, as Ansible does), then apply the asked ones
+    `if [ -e "$dest" ]; then set -- $(stat -L -c '%a %u %g' -- "$dest"); chown "$2:$3" "$tmp" 2>/dev/null; old_mode=$1; else old_mode=; fi`,
+  ];
+  if (opts.owner !== undefined) lines.push(`chown -- ${shQuote(opts.owner)} "$tmp" || exit 72`);
+  if (opts.group !== undefined) lines.push(`chgrp -- ${shQuote(opts.group)} "$tmp" || exit 73`);
+  // chmod after chown: chown clears the suid/sgid bits
+  if (opts.mode !== undefined) lines.push(`chmod ${octal(opts.mode)} "$tmp" || exit 77`);
+  else lines.push(`if [ -n "$old_mode" ]; then chmod "$old_mode" "$tmp"; else chmod "$(printf '%o' $(( 0666 & ~0$(umask) )))" "$tmp"; fi || exit 77`);
+  if (opts.validate !== undefined) {
+    lines.push(`printf '%s\\n' '@@validate'`, `${validateCommand(opts.validate)}`, `vrc=$?`, `[ "$vrc" -eq 0 ] || { printf '\\n@@validate-rc=%s\\n' "$vrc"; exit 75; }`);
+  }
+  if (opts.backup) {
+    lines.push(
+      `if [ -e "$dest" ]; then bk="$dest.$$.$(date +%Y-%m-%d@%H:%M:%S)~"; cp -p -- "$dest" "$bk" || exit 74; printf '@@backup=%s\\n' "$(printf '%s' "$bk" | base64 | tr -d '\\n')"; fi`,
+    );
+  }
+  lines.push(`mv -f -- "$tmp" "$dest" || exit 76`, `printf '%s\\n' '@@final'`, `tsplay_stat "$dest" 0 '' ''`);
+  return lines.join('\n') + '\n';
+}
+
+/** What replaceScript printed, as a result; a failure as ValidateError or HostOpError. */
+function replaceResult(path: string, res: ExecResult): Omit<WriteResult, 'checksum'> {
+  if (res.rc === 75) {
+    const out = res.stdout.slice(res.stdout.indexOf('@@validate\n') + '@@validate\n'.length);
+    const match = /\n@@validate-rc=(\d+)\n$/.exec(out);
+    throw new ValidateError(match ? Number(match[1]) : 1, match ? out.slice(0, match.index) : out, res.stderr);
+  }
+  if (res.rc !== 0) throw new HostOpError(writeFailure(res.rc, path, res.stderr), res.rc, res.stdout, res.stderr);
+  const backup = /^@@backup=(.*)$/m.exec(res.stdout);
+  const final = res.stdout.split('@@final\n')[1] ?? '';
+  const stat = parseStatRecord(path, final.split(`${RECORD}\n`)[1] ?? '', res.stderr);
+  return { stat, ...(backup ? { backupFile: Buffer.from(backup[1]!, 'base64').toString('utf8') } : {}) };
 }
 
 /** The script mkdirs runs (also chained onto a probe by the file module). */

@@ -61,9 +61,12 @@ export function statBatchScript(targets: readonly BatchTarget[], opts: BatchOpti
   // a regular file (through the link only when following), and readable
   const regular = (i: number): string => `[ -f ${q[i]} ] && ${targets[i]!.follow ? '' : `! [ -L ${q[i]} ] && `}[ -r ${q[i]} ]`;
   if (opts.checksumTool) {
-    lines.push('set --');
-    targets.forEach((_, i) => lines.push(`if ${regular(i)}; then set -- "$@" ${q[i]}; printf 'c${i}\\n'; fi`));
-    lines.push("printf '@@sum\\n'", `[ $# -eq 0 ] || ${shQuote(opts.checksumTool)} -- "$@" ${failed}`);
+    // the tool's lines are also kept in $tsplay_sums, and the first file summed in
+    // $tsplay_first_sum, for a guard chained after the probe (differingChecksumGuard): the
+    // capture costs no process (the shell execs the tool in the substitution's child)
+    lines.push('set --', 'tsplay_first_sum=');
+    targets.forEach((_, i) => lines.push(`if ${regular(i)}; then set -- "$@" ${q[i]}; printf 'c${i}\\n'; [ -n "$tsplay_first_sum" ] || tsplay_first_sum=${i}; fi`));
+    lines.push("printf '@@sum\\n'", `[ $# -eq 0 ] || { tsplay_sums=$(${shQuote(opts.checksumTool)} -- "$@") && printf '%s\\n' "$tsplay_sums"; } ${failed}`);
   }
   if (opts.contentUpTo !== undefined) {
     // one byte more than the limit tells "too big" without another stat
@@ -237,4 +240,32 @@ export function statFromFields(path: string, fields: ReadonlyMap<string, string>
   const content = fields.get('content');
   if (content !== undefined) stat.content = Buffer.from(content, 'base64');
   return stat;
+}
+
+/**
+ * A shell condition that holds when `path` is absent (not even a dangling link), or, with
+ * `digest`, a regular file (not a link) whose checksum is not `digest`: the state in which
+ * writing new content is the whole change. With `digest`, `path` must be the FIRST target of
+ * a probe with the checksum tool `digest` was made with (differingChecksumGuard).
+ */
+export function replaceableGuard(path: string, digest?: string): string {
+  const q = shQuote(path);
+  const absent = `{ ! [ -e ${q} ] && ! [ -L ${q} ]; }`;
+  if (digest === undefined) return absent;
+  return `{ ${absent} || { [ -f ${q} ] && ! [ -L ${q} ] && ${differingChecksumGuard(digest)}; }; }`;
+}
+
+/**
+ * The probe's first target was checksummed and its checksum is not `digest`: no process, the
+ * probe's own checksum (kept in $tsplay_sums, first line; a name with a backslash or newline
+ * makes the tool start the line with a backslash).
+ */
+export function differingChecksumGuard(digest: string): string {
+  return `{ [ "$tsplay_first_sum" = 0 ] && tsplay_h=\${tsplay_sums#\\\\} && [ "\${tsplay_h%%[ ]*}" != ${shQuote(digest)} ]; }`;
+}
+
+/** A regular file (not a link), readable, whose `${tool}` digest is `digest` (one checksum process). */
+export function digestGuard(path: string, tool: string, digest: string): string {
+  const q = shQuote(path);
+  return `{ [ -f ${q} ] && ! [ -L ${q} ] && [ -r ${q} ] && tsplay_h=$(${shQuote(tool)} < ${q}) && [ "\${tsplay_h%%[ ]*}" = ${shQuote(digest)} ]; }`;
 }

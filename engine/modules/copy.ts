@@ -1,11 +1,12 @@
 // copy: put a controller file, a folder tree, inline content, or a file already on the host
 // (remote_src) at dest. One probe round trip for everything compared, one write per file
-// that differs, nothing written in check mode.
+// that differs, nothing written in check mode. A single file (content or src, up to 64 KiB)
+// that is new or differs is written in the probe's own round trip (file-write.ts).
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, join, posix } from 'node:path';
 import { defineModule, type FileDiff, type ModuleContext, type ModuleResult } from './types.js';
 import { MODE_SCHEMA, resolveMode, type ModeSpec } from './mode.js';
-import { checkDestDir, FILE_WRITE_PROPERTIES, ensureFileContent, guarded, MAX_DIFF_BYTES, planAttributes, stateDiff } from './file-write.js';
+import { checkDestDir, FILE_WRITE_PROPERTIES, ensureFileContent, guarded, MAX_DIFF_BYTES, planAttributes, speculateFileContent, stateDiff, unlessChained } from './file-write.js';
 import { findControllerSource, notFoundMessage } from './source-path.js';
 import type { FileStat } from '../connection/host-ops.js';
 
@@ -63,11 +64,14 @@ async function runCopy(args: CopyArgs, ctx: ModuleContext): Promise<ModuleResult
 
   if (args.content !== undefined) {
     if (args.dest.endsWith('/')) return { changed: false, failed: true, msg: 'can not use content with a dir as dest' };
-    const { stats, umask } = await ctx.ops.probe([args.dest, posix.dirname(args.dest)], probeOpts);
-    if (stats[0]!.type === 'directory') return { changed: false, failed: true, msg: 'can not use content with a dir as dest' };
+    const write = { ...commonArgs(args), content: Buffer.from(args.content, 'utf8'), srcLabel: 'dynamically generated' };
+    const speculation = speculateFileContent(ctx, write, posix.dirname(args.dest));
+    const { stats, umask, then } = await ctx.ops.probe([args.dest, posix.dirname(args.dest)], probeOpts, speculation);
+    // (the guard holds only for a file or nothing at dest, under a folder: these fail it)
+    if (stats[0]!.type === 'directory') return unlessChained(then, { changed: false, failed: true, msg: 'can not use content with a dir as dest' });
     const missingDir = checkDestDir(stats[1]!, ctx.check);
-    if (missingDir) return missingDir;
-    return ensureFileContent(ctx, { ...commonArgs(args), content: Buffer.from(args.content, 'utf8'), srcLabel: 'dynamically generated', stat: stats[0]!, umask });
+    if (missingDir) return unlessChained(then, missingDir);
+    return ensureFileContent(ctx, { ...write, stat: stats[0]!, umask }, { speculation, then });
   }
 
   if (args.remote_src) return copyOnHost(args, args.src!, ctx);
@@ -82,7 +86,10 @@ async function runCopy(args: CopyArgs, ctx: ModuleContext): Promise<ModuleResult
   // dest/ or an existing folder: the file goes inside, under its own name
   const name = basename(lookup.found);
   const inside = posix.join(args.dest, name);
-  const { stats, umask } = await ctx.ops.probe([args.dest, inside, posix.dirname(args.dest)], probeOpts);
+  const write = { ...commonArgs(args, preserve), content, src: lookup.found, srcLabel: lookup.found };
+  // into a folder: the dest is only known after the probe, so nothing to chain
+  const speculation = args.dest.endsWith('/') ? undefined : speculateFileContent(ctx, write, posix.dirname(args.dest));
+  const { stats, umask, then } = await ctx.ops.probe([args.dest, inside, posix.dirname(args.dest)], probeOpts, speculation);
   const intoDir = args.dest.endsWith('/') || stats[0]!.type === 'directory';
   const dest = intoDir ? inside : args.dest;
   const stat = intoDir ? stats[1]! : stats[0]!;
@@ -94,9 +101,9 @@ async function runCopy(args: CopyArgs, ctx: ModuleContext): Promise<ModuleResult
     if (created.diff.length) result.diff = created.diff;
   } else if (!intoDir) {
     const missingDir = checkDestDir(stats[2]!, ctx.check);
-    if (missingDir) return missingDir;
+    if (missingDir) return unlessChained(then, missingDir);
   }
-  const fileResult = await ensureFileContent(ctx, { ...commonArgs(args, preserve), dest, content, src: lookup.found, srcLabel: lookup.found, stat, umask });
+  const fileResult = await ensureFileContent(ctx, { ...write, dest, stat, umask }, { speculation, then });
   return mergeResults(result, fileResult);
 }
 

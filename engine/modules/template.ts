@@ -4,7 +4,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { posix } from 'node:path';
 import { defineModule, type ModuleContext, type ModuleResult } from './types.js';
 import { type ModeSpec } from './mode.js';
-import { checkDestDir, FILE_WRITE_PROPERTIES, ensureFileContent, guarded, MAX_DIFF_BYTES } from './file-write.js';
+import { checkDestDir, FILE_WRITE_PROPERTIES, ensureFileContent, guarded, MAX_DIFF_BYTES, speculateFileContent, unlessChained } from './file-write.js';
 import { findControllerSource, notFoundMessage } from './source-path.js';
 
 export interface TemplateArgs {
@@ -46,24 +46,11 @@ async function runTemplate(args: TemplateArgs, ctx: ModuleContext): Promise<Modu
 
   const name = posix.basename(lookup.found).replace(/\.(j2|hbs)$/, '');
   const inside = posix.join(args.dest, name);
-  const { stats, umask } = await ctx.ops.probe([args.dest, inside, posix.dirname(args.dest)], {
-    follow: true,
-    checksum: 'sha1',
-    ...(ctx.diff ? { contentUpTo: MAX_DIFF_BYTES } : {}),
-  });
-  const intoDir = stats[0]!.type === 'directory';
-  const dest = intoDir ? inside : args.dest;
-  if (!intoDir) {
-    const missingDir = checkDestDir(stats[2]!, ctx.check);
-    if (missingDir) return missingDir;
-  }
-  return ensureFileContent(ctx, {
-    dest,
+  const write = {
+    dest: args.dest,
     content,
     src: lookup.found,
     srcLabel: lookup.found,
-    stat: intoDir ? stats[1]! : stats[0]!,
-    umask,
     ...(args.mode !== undefined ? { mode: args.mode === 'preserve' ? statSync(lookup.found).mode & 0o7777 : args.mode } : {}),
     ...(args.owner !== undefined ? { owner: args.owner } : {}),
     ...(args.group !== undefined ? { group: args.group } : {}),
@@ -71,5 +58,18 @@ async function runTemplate(args: TemplateArgs, ctx: ModuleContext): Promise<Modu
     ...(args.validate !== undefined ? { validate: args.validate } : {}),
     ...(args.force !== undefined ? { force: args.force } : {}),
     ...(args.follow !== undefined ? { follow: args.follow } : {}),
-  });
+  };
+  // a new or changed file: written in the probe's round trip (file-write.ts)
+  const speculation = speculateFileContent(ctx, write, posix.dirname(args.dest));
+  const { stats, umask, then } = await ctx.ops.probe(
+    [args.dest, inside, posix.dirname(args.dest)],
+    { follow: true, checksum: 'sha1', ...(ctx.diff ? { contentUpTo: MAX_DIFF_BYTES } : {}) },
+    speculation,
+  );
+  const intoDir = stats[0]!.type === 'directory';
+  if (!intoDir) {
+    const missingDir = checkDestDir(stats[2]!, ctx.check);
+    if (missingDir) return unlessChained(then, missingDir);
+  }
+  return ensureFileContent(ctx, { ...write, dest: intoDir ? inside : args.dest, stat: intoDir ? stats[1]! : stats[0]!, umask }, { speculation, then });
 }

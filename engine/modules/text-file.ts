@@ -2,10 +2,14 @@
 // Ansible writes to its real path) in one probe together with its folders, let the module
 // compute the new text, then write it atomically (validate, backup, mode/owner/group) or only
 // fix attributes — nothing in check mode — and report Ansible's msg and a whole-file diff.
+// When the current text is known before the probe (a file to create, or one this run already
+// read or wrote) the write rides on the probe's round trip (speculateEdit).
+import { createHash } from 'node:crypto';
 import { posix } from 'node:path';
-import type { FileStat } from '../connection/host-ops.js';
+import type { FileAttributes, FileStat, ProbeThen, WriteOptions } from '../connection/host-ops.js';
+import { absentStat, digestGuard, kindGuard, replaceableGuard } from '../connection/stat-batch.js';
 import { MODE_SCHEMA, type ModeSpec } from './mode.js';
-import { failureResult, planAttributes, stateDiff } from './file-write.js';
+import { acceptChainedWrite, failureResult, isNumericMode, planAttributes, SPECULATIVE_WRITE_MAX_BYTES, stateDiff } from './file-write.js';
 import { PatternError, type EditOutcome } from './text-edit.js';
 import type { FileDiff, ModuleContext, ModuleResult } from './types.js';
 
@@ -75,27 +79,42 @@ export async function editTextFile(ctx: ModuleContext, args: TextFileArgs, missi
   }
 }
 
-async function editTextFileUnguarded(ctx: ModuleContext, args: TextFileArgs, missing: () => ModuleResult, editor: TextEditor): Promise<ModuleResult> {
+interface TextPlan {
+  /** The result, final when nothing is to be done on the host. */
+  result: ModuleResult;
+  /** Folders to create before writing (create: true). */
+  missingDirs?: string[];
+  write?: { path: string; data: Buffer; opts: WriteOptions };
+  fix?: { path: string; attrs: FileAttributes };
+}
+
+/** The folders above `path`, parents first (what the probe looks at after the file). */
+function folderChain(path: string): string[] {
   const chain: string[] = [];
-  for (let p = posix.dirname(posix.resolve('/', args.path)); ; p = posix.dirname(p)) {
+  for (let p = posix.dirname(posix.resolve('/', path)); ; p = posix.dirname(p)) {
     chain.unshift(p);
     if (posix.dirname(p) === p) break;
   }
-  const { stats, umask } = await ctx.ops.probe([args.path, ...chain], { follow: true, contentUpTo: PROBE_CONTENT_LIMIT });
+  return chain;
+}
+
+/** Everything the module decides from the probed file (its content read when needed). */
+async function planTextFile(ctx: ModuleContext, args: TextFileArgs, missing: () => ModuleResult, editor: TextEditor, stats: readonly FileStat[], umask: number): Promise<TextPlan> {
+  const chain = folderChain(args.path);
   const stat = stats[0]!;
-  if (stat.exists && stat.type === 'directory') return { changed: false, failed: true, rc: 256, msg: `Path ${args.path} is a directory !` };
-  if (stat.exists && stat.type !== 'file') return { changed: false, failed: true, msg: `Path ${args.path} is not a regular file` };
-  if (!stat.exists && !args.create) return missing();
+  if (stat.exists && stat.type === 'directory') return { result: { changed: false, failed: true, rc: 256, msg: `Path ${args.path} is a directory !` } };
+  if (stat.exists && stat.type !== 'file') return { result: { changed: false, failed: true, msg: `Path ${args.path} is not a regular file` } };
+  if (!stat.exists && !args.create) return { result: missing() };
 
   let before: string | null = null;
   let encoding: BufferEncoding = 'utf8';
   if (stat.exists) {
     const content = stat.content ?? (await ctx.ops.readFile(args.path));
-    if (content === null) return missing();
+    if (content === null) return { result: missing() };
     ({ text: before, encoding } = decode(content));
   }
   const outcome = editor(before);
-  if (outcome.fail) return { changed: false, failed: true, msg: outcome.fail };
+  if (outcome.fail) return { result: { changed: false, failed: true, msg: outcome.fail } };
   const extra = outcome.extra ?? {};
   const contentChanged = outcome.changed;
   const target = stat.exists && stat.linkSource ? stat.linkSource : args.path;
@@ -116,26 +135,113 @@ async function editTextFileUnguarded(ctx: ModuleContext, args: TextFileArgs, mis
   if (attrsChanged) diff.push(stateDiff(args.path, attrs.before, attrs.after));
   const result: ModuleResult = { changed: contentChanged || attrsChanged, msg, ...extra };
   if (diff.length > 0) result.diff = diff;
-  if (ctx.check || !result.changed) return result;
-  if (ctx.signal?.aborted) return { ...result, changed: false, failed: true, msg: 'interrupted before writing' };
+  if (!result.changed) return { result };
 
   const attrOpts = {
     ...(attrs.mode !== undefined ? { mode: attrs.mode } : {}),
     ...(attrs.owner !== undefined ? { owner: attrs.owner } : {}),
     ...(attrs.group !== undefined ? { group: attrs.group } : {}),
   };
-  if (contentChanged) {
-    const missingDirs = chain.filter((_, i) => !(stats[i + 1] as FileStat).exists);
-    if (missingDirs.length > 0) await ctx.ops.mkdirs(missingDirs);
-    const written = await ctx.ops.writeFileAtomic(target, Buffer.from(outcome.text, encoding), {
-      ...attrOpts,
-      ...(args.validate !== undefined ? { validate: args.validate } : {}),
-      ...(args.backup && stat.exists ? { backup: true } : {}),
-    });
+  if (!contentChanged) return { result, fix: { path: target, attrs: attrOpts } };
+  return {
+    result,
+    missingDirs: chain.filter((_, i) => !(stats[i + 1] as FileStat).exists),
+    write: {
+      path: target,
+      data: Buffer.from(outcome.text, encoding),
+      opts: { ...attrOpts, ...(args.validate !== undefined ? { validate: args.validate } : {}), ...(args.backup && stat.exists ? { backup: true } : {}) },
+    },
+  };
+}
+
+/**
+ * What this run last read or wrote at a path, per connection (so per host): the text a later
+ * edit of the same file will most likely find (several lineinfile tasks on one sshd_config).
+ * Only a guess: the host checks it (sha1) before anything is written. Bounded per host (the
+ * most recent files within KNOWN_BYTES_PER_HOST), so a run on many hosts stays small.
+ */
+const knownTexts = new WeakMap<object, Map<string, Buffer>>();
+const KNOWN_BYTES_PER_HOST = 128 * 1024;
+
+function remember(ctx: ModuleContext, path: string, data: Buffer | undefined): void {
+  let known = knownTexts.get(ctx.conn);
+  if (!known) knownTexts.set(ctx.conn, (known = new Map()));
+  known.delete(path);
+  if (data === undefined || data.length > SPECULATIVE_WRITE_MAX_BYTES) return;
+  known.set(path, data);
+  let bytes = 0;
+  for (const b of known.values()) bytes += b.length;
+  // oldest first (a Map keeps insertion order)
+  for (const [p, b] of known) {
+    if (bytes <= KNOWN_BYTES_PER_HOST) break;
+    known.delete(p);
+    bytes -= b.length;
+  }
+}
+
+/**
+ * The new text depends on the current one, so the write can ride on the probe only when the
+ * current text is known beforehand:
+ * - a file to create (create: true, the editor gets no text) under existing folders; guard:
+ *   the file absent (not a link), every folder above a directory;
+ * - a file this run read or wrote earlier (knownTexts), expected unchanged since; guard: a
+ *   regular file (not a link) whose sha1 is the known text's, every folder a directory.
+ * The plan is computed for that state by the same planner; its write is chained behind the
+ * guard with the text on stdin, and after the exec the plan from what the probe returned must
+ * be that very write (same script), so results, diffs, backup and validate are the two-step
+ * ones. Anything else (a file changed by someone else, a first edit of an existing file) is
+ * two round trips: the probe brings the text back and the edit (Python regexps) runs on the
+ * controller. Never in check mode.
+ */
+async function speculateEdit(ctx: ModuleContext, args: TextFileArgs, missing: () => ModuleResult, editor: TextEditor): Promise<ProbeThen | undefined> {
+  if (ctx.check || ctx.signal?.aborted) return undefined;
+  if (args.mode !== undefined && !isNumericMode(args.mode)) return undefined;
+  const known = knownTexts.get(ctx.conn)?.get(args.path);
+  if (!known && !args.create) return undefined;
+  const chain = folderChain(args.path);
+  const file: FileStat = known
+    ? { ...absentStat(args.path), exists: true, type: 'file', mode: 0o644, nlink: 1, size: known.length, content: known, readable: true, writeable: true }
+    : absentStat(args.path);
+  const expected = [file, ...chain.map((p) => ({ ...absentStat(p), exists: true, type: 'directory' as const, mode: 0o755 }))];
+  try {
+    const plan = await planTextFile(ctx, args, missing, editor, expected, 0o022);
+    if (!plan.write || plan.missingDirs?.length || plan.write.data.length > SPECULATIVE_WRITE_MAX_BYTES) return undefined;
+    const chained = ctx.ops.chainableWrite(plan.write.path, plan.write.data, plan.write.opts);
+    if (!chained) return undefined;
+    const folders = kindGuard(chain.map((p) => ({ path: p, follow: true, kind: 'directory' as const })));
+    const state = known ? digestGuard(args.path, 'sha1sum', createHash('sha1').update(known).digest('hex')) : replaceableGuard(args.path);
+    return { guard: `${folders} && ${state}`, ...chained };
+  } catch {
+    return undefined; // e.g. a bad pattern or mode: the real plan says so
+  }
+}
+
+async function editTextFileUnguarded(ctx: ModuleContext, args: TextFileArgs, missing: () => ModuleResult, editor: TextEditor): Promise<ModuleResult> {
+  const chain = folderChain(args.path);
+  const speculation = await speculateEdit(ctx, args, missing, editor);
+  const { stats, umask, then } = await ctx.ops.probe([args.path, ...chain], { follow: true, contentUpTo: PROBE_CONTENT_LIMIT }, speculation);
+  const stat = stats[0]!;
+  remember(ctx, args.path, stat.type === 'file' && !stat.linkSource ? stat.content : undefined);
+  const plan = await planTextFile(ctx, args, missing, editor, stats, umask);
+  const { result } = plan;
+  if (speculation && then?.ran) {
+    // the same write with no folder to create first, or the chained one was not this plan
+    const written = acceptChainedWrite(ctx, plan.missingDirs?.length ? undefined : plan.write, plan.write?.data ?? Buffer.alloc(0), { speculation, then });
+    if (written.backupFile) Object.assign(result, { backup: written.backupFile, backup_file: written.backupFile });
+    remember(ctx, args.path, plan.write!.data);
+    return result;
+  }
+  if (ctx.check || !result.changed) return result;
+  if (ctx.signal?.aborted) return { ...result, changed: false, failed: true, msg: 'interrupted before writing' };
+  if (plan.write) {
+    if (plan.missingDirs?.length) await ctx.ops.mkdirs(plan.missingDirs);
+    remember(ctx, args.path, undefined);
+    const written = await ctx.ops.writeFileAtomic(plan.write.path, plan.write.data, plan.write.opts);
+    if (plan.write.path === args.path) remember(ctx, args.path, plan.write.data);
     // lineinfile names it `backup`, blockinfile and replace `backup_file`
     if (written.backupFile) Object.assign(result, { backup: written.backupFile, backup_file: written.backupFile });
-  } else {
-    await ctx.ops.setAttributes(target, attrOpts);
+  } else if (plan.fix) {
+    await ctx.ops.setAttributes(plan.fix.path, plan.fix.attrs);
   }
   return result;
 }
