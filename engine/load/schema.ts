@@ -105,7 +105,8 @@ function relevantErrors(validate: ValidateFunction, data: unknown): ErrorObject[
   return (validate.errors ?? []).filter((e) => !isTemplated(valueAt(data, pathOf(e))) && e.keyword !== 'if');
 }
 
-function pathOf(e: ErrorObject): Array<string | number> {
+/** The path of an ajv error's value ("/a/0/b" -> ['a', 0, 'b']). */
+export function pathOf(e: ErrorObject): Array<string | number> {
   if (e.instancePath === '') return [];
   return e.instancePath
     .slice(1)
@@ -114,7 +115,8 @@ function pathOf(e: ErrorObject): Array<string | number> {
     .map((part) => (/^(0|[1-9][0-9]*)$/.test(part) ? Number(part) : part));
 }
 
-function valueAt(root: unknown, path: ReadonlyArray<string | number>): unknown {
+/** The value at a path inside loaded data (undefined when the path leaves it). */
+export function valueAt(root: unknown, path: ReadonlyArray<string | number>): unknown {
   let node = root;
   for (const step of path) {
     if (node === null || typeof node !== 'object') return undefined;

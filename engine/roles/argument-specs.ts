@@ -24,6 +24,7 @@ import { locate, locateKey, locatePath } from '../load/positions.js';
 import { loadYamlFile } from '../load/yaml.js';
 import { displayPath } from '../load/context.js';
 import { didYouMean } from '../load/suggest.js';
+import { pathOf, valueAt } from '../load/schema.js';
 
 /** Not yet in errors.ts's ErrorCode union (shared file): asked for in the report. */
 const ARGUMENT_SPEC: ErrorCode = 'ARGUMENT_SPEC';
@@ -604,25 +605,6 @@ export function validateRoleArguments(
   return result;
 }
 
-type Path = Array<string | number>;
-
-function pathOf(e: ErrorObject): Path {
-  if (e.instancePath === '') return [];
-  return e.instancePath
-    .slice(1)
-    .split('/')
-    .map((part) => part.replace(/~1/g, '/').replace(/~0/g, '~'))
-    .map((part) => (/^(0|[1-9][0-9]*)$/.test(part) ? Number(part) : part));
-}
-
-function valueAt(root: unknown, path: ReadonlyArray<string | number>): unknown {
-  let node = root;
-  for (const step of path) {
-    if (node === null || typeof node !== 'object') return undefined;
-    node = (node as Record<string | number, unknown>)[step];
-  }
-  return node;
-}
 
 /** "web_port", "web_users[0].name". */
 function pathName(path: ReadonlyArray<string | number>): string {
