@@ -1,13 +1,17 @@
 // `tsplay registry sync`: fill a private registry from an image list (rancher-images.txt), the
 // air-gap step of the Rancher install, without docker. Bars on a TTY, plain lines off it, NDJSON
 // with --json; exit 0 when every image is copied or present, 2 when some failed.
-import cliProgress from 'cli-progress';
-import { Command } from 'commander';
+//
+// Start-up matters here: a warm sync (everything present) takes ~0.05 s, so the CLI's own loading is
+// most of its wall time. Only what sync needs is loaded: the progress bars (cli-progress) only on a
+// TTY, and save/load (the bundle code: tar, zlib, docker-save parsing) only when one of them, or
+// `tsplay registry` without a subcommand, is asked for.
+import type { SingleBar, MultiBar } from 'cli-progress';
+import type { Command } from 'commander';
 import { OptionError } from '../errors.js';
 import { RegistryClient } from '../registry/client.js';
 import { type NameMapping, readImageList } from '../registry/image-list.js';
 import { type ImageOutcome, type SyncEvent, type SyncReport, syncImages } from '../registry/sync.js';
-import { registerRegistryBundleCommands } from './registry-bundle-command.js';
 
 interface SyncFlags {
   images: string;
@@ -48,7 +52,20 @@ export function registerRegistryCommand(program: Command): void {
     .action(async (flags: SyncFlags) => {
       process.exitCode = await runSync(flags);
     });
-  registerRegistryBundleCommands(registry); // save / load: the air-gap bundle
+  // save / load (the air-gap bundle) are registered when the root program dispatches to `registry`,
+  // before `registry` parses its own subcommand: an async point where their modules can be loaded
+  program.hook('preSubcommand', async (_root, sub) => {
+    if (sub !== registry || registry.commands.some((c) => c.name() === 'save') || registrySubcommand(process.argv) === 'sync') return;
+    const { registerRegistryBundleCommands } = await import('./registry-bundle-command.js');
+    registerRegistryBundleCommands(registry);
+  });
+}
+
+/** The word after `registry` on the command line (`sync`, `save`, `load`, `help`...), if any. */
+export function registrySubcommand(argv: readonly string[]): string | undefined {
+  const at = argv.indexOf('registry');
+  if (at < 0) return undefined;
+  return argv.slice(at + 1).find((a) => !a.startsWith('-'));
 }
 
 export function parseMapping(flags: Pick<SyncFlags, 'defaultNamespace' | 'namespaceMap' | 'prefix'>): NameMapping {
@@ -76,7 +93,7 @@ async function runSync(flags: SyncFlags): Promise<number> {
     maxConcurrentRequests: parallel * 6 + 4,
   });
   const out = process.stdout;
-  const view = flags.json ? new JsonView(out) : out.isTTY ? new BarView(images.length) : new LineView(out, Boolean(flags.dryRun));
+  const view = flags.json ? new JsonView(out) : out.isTTY ? await BarView.create(images.length) : new LineView(out, Boolean(flags.dryRun));
   try {
     const report = await syncImages({
       client,
@@ -146,13 +163,18 @@ class JsonView implements View {
 }
 
 class BarView implements View {
-  private readonly multi: cliProgress.MultiBar;
-  private readonly images: cliProgress.SingleBar;
-  private readonly bytes: cliProgress.SingleBar;
+  private readonly multi: MultiBar;
+  private readonly images: SingleBar;
+  private readonly bytes: SingleBar;
   private bytesTotal = 0;
   private bytesDone = 0;
 
-  constructor(imageCount: number) {
+  static async create(imageCount: number): Promise<BarView> {
+    const { default: cliProgress } = await import('cli-progress');
+    return new BarView(cliProgress, imageCount);
+  }
+
+  private constructor(cliProgress: typeof import('cli-progress'), imageCount: number) {
     this.multi = new cliProgress.MultiBar(
       { format: ' {name} [{bar}] {value}/{total} {unit}', hideCursor: true, clearOnComplete: false, stopOnComplete: false, barsize: 30 },
       cliProgress.Presets.shades_classic,

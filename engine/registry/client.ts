@@ -171,55 +171,78 @@ export class RegistryClient {
     return true;
   }
 
-  async getBlob(repo: RepoRef, digest: string): Promise<Readable> {
+  /** opts.onBytes: told of each chunk as it arrives (progress), without a stream stage of its own */
+  async getBlob(repo: RepoRef, digest: string, opts: { onBytes?: (n: number) => void } = {}): Promise<Readable> {
     const what = `blob ${digest} of ${formatRepo(repo)}`;
     const mismatch = (actual: string, size: number) =>
       new RegistryError('digest', `${what}: the content received (${size} bytes, ${actual}) does not match its digest; refused`);
-    let res = await this.openBlob(repo, digest, 0);
-    const total = Number(headerValue(res, 'content-length') ?? -1);
-    const verifier = new DigestVerifier(digest, -1, mismatch);
+    const first = await this.openBlob(repo, digest, 0);
+    const total = Number(headerValue(first, 'content-length') ?? -1);
+    // room for a few 64 KiB socket reads: the 16 KiB default would pause the source after every one of
+    // them; more would only hold more memory per blob in flight (peak RSS must not grow with blob size)
+    const verifier = new DigestVerifier(digest, -1, mismatch, 256 * 1024);
     let received = 0;
-    const pump = async (): Promise<void> => {
-      let attempt = 0;
-      for (;;) {
-        try {
-          let skip = res.statusCode === 200 ? received : 0; // a registry ignoring Range sends it all again
-          for await (const raw of res as AsyncIterable<Buffer>) {
-            let chunk = raw;
-            if (skip > 0) {
-              const cut = Math.min(skip, chunk.length);
-              skip -= cut;
-              chunk = chunk.subarray(cut);
-              if (!chunk.length) continue;
-            }
-            received += chunk.length;
-            if (!verifier.write(chunk)) await drained(verifier);
-            if (verifier.destroyed) {
-              res.destroy();
-              return;
-            }
-          }
-          if (total >= 0 && received < total) throw new RegistryError('network', `${what}: connection closed after ${received} of ${total} bytes`, { retriable: true });
-          verifier.end();
-          return;
-        } catch (err) {
-          if (verifier.destroyed) return;
-          const retriable = err instanceof RegistryError ? err.retriable : true; // a socket reset mid-body
-          if (!retriable || attempt >= this.retries) {
-            verifier.destroy(err instanceof RegistryError ? err : new RegistryError('network', `${what}: ${(err as Error).message}`, { cause: err }));
-            return;
-          }
-          await sleep(this.backoff(attempt++));
-          try {
-            res = await this.openBlob(repo, digest, received);
-          } catch (openErr) {
-            verifier.destroy(openErr as Error);
-            return;
-          }
-        }
+    let attempt = 0;
+    const retry = async (err: unknown): Promise<void> => {
+      const retriable = err instanceof RegistryError ? err.retriable : true; // a socket reset mid-body
+      if (!retriable || attempt >= this.retries) {
+        verifier.destroy(err instanceof RegistryError ? err : new RegistryError('network', `${what}: ${(err as Error).message}`, { cause: err }));
+        return;
+      }
+      await sleep(this.backoff(attempt++));
+      if (verifier.destroyed) return;
+      try {
+        follow(await this.openBlob(repo, digest, received));
+      } catch (openErr) {
+        verifier.destroy(openErr as Error);
       }
     };
-    void pump();
+    // 'data' events, not `for await`: the async iterator concatenates what the socket buffered (a copy
+    // of every byte) and costs a promise per chunk
+    const follow = (res: IncomingMessage): void => {
+      let skip = res.statusCode === 200 ? received : 0; // a registry ignoring Range sends it all again
+      let settled = false;
+      const settle = (err?: unknown): void => {
+        if (settled) return;
+        settled = true;
+        res.removeListener('data', onData);
+        if (verifier.destroyed) {
+          res.destroy();
+        } else if (err === undefined) {
+          verifier.end();
+        } else {
+          res.destroy();
+          void retry(err);
+        }
+      };
+      const onData = (raw: Buffer): void => {
+        let chunk = raw;
+        if (skip > 0) {
+          const cut = Math.min(skip, chunk.length);
+          skip -= cut;
+          chunk = chunk.subarray(cut);
+          if (!chunk.length) return;
+        }
+        received += chunk.length;
+        opts.onBytes?.(chunk.length);
+        if (!verifier.write(chunk)) {
+          res.pause();
+          verifier.once('drain', () => res.resume());
+        }
+      };
+      res.on('data', onData);
+      res.on('end', () => {
+        if (total >= 0 && received < total) settle(new RegistryError('network', `${what}: connection closed after ${received} of ${total} bytes`, { retriable: true }));
+        else settle();
+      });
+      res.on('error', (err) => settle(err));
+      res.on('close', () => {
+        if (!res.complete) settle(new RegistryError('network', `${what}: connection closed after ${received} bytes`, { retriable: true }));
+      });
+      // the consumer went away (an upload failed, or it was cancelled): stop reading
+      verifier.once('close', () => settle());
+    };
+    follow(first);
     return verifier;
   }
 
@@ -238,9 +261,10 @@ export class RegistryClient {
     digest: string,
     size: number,
     open: (offset: number) => Readable | Promise<Readable>,
-    opts: { mountFrom?: string } = {},
+    opts: { mountFrom?: string; checked?: boolean } = {},
   ): Promise<PutBlobResult> {
-    if (await this.hasBlob(repo, digest)) return 'exists';
+    // checked: the caller has just asked hasBlob (sync.ts does, before it takes a copy slot)
+    if (!opts.checked && (await this.hasBlob(repo, digest))) return 'exists';
     const what = `blob ${digest} to ${formatRepo(repo)}`;
     let location: URL | undefined;
     if (opts.mountFrom && opts.mountFrom !== repo.repository) {
@@ -622,18 +646,6 @@ function withQuery(url: URL, key: string, value: string): URL {
   const copy = new URL(url);
   copy.searchParams.set(key, value);
   return copy;
-}
-
-function drained(stream: NodeJS.WritableStream & { destroyed: boolean }): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      stream.removeListener('drain', done);
-      stream.removeListener('close', done);
-      resolve();
-    };
-    stream.on('drain', done);
-    stream.on('close', done);
-  });
 }
 
 /** The bytes to upload, hashed on the way: a mismatch fails the request before its last chunk. */

@@ -21,14 +21,15 @@ export class DigestVerifier extends Transform {
    * @param expected 'sha256:...'
    * @param expectedSize bytes expected, or -1 when unknown
    * @param mismatch builds the error for a wrong digest or size
-   * @param prefix bytes already hashed elsewhere are not expected here (resumed streams start hashing from 0 anyway)
+   * @param highWaterMark bytes buffered on each side (default: the stream default, 16 KiB)
    */
   constructor(
     private readonly expected: string,
     private readonly expectedSize: number,
     private readonly mismatch: (actual: string, size: number) => Error,
+    highWaterMark?: number,
   ) {
-    super();
+    super(highWaterMark ? { highWaterMark } : {});
   }
 
   get expectedDigest(): string {

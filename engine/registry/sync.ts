@@ -4,7 +4,7 @@
 // has is never sent again. Progress and the report come out as events (the CLI renders them).
 import { Transform, type Readable } from 'node:stream';
 import type { PutBlobResult, RegistryClient } from './client.js';
-import { markVerified, sha256Digest } from './digest.js';
+import { sha256Digest } from './digest.js';
 import { RegistryError } from './errors.js';
 import type { ImageListEntry } from './image-list.js';
 import { Limiter } from './limit.js';
@@ -116,7 +116,9 @@ class SyncRun {
     const outcome: ImageOutcome = { source: formatReference(entry.source), target: formatReference(entry.target), status: 'failed', bytes: 0 };
     this.emit({ kind: 'image-start', source: outcome.source, target: outcome.target });
     try {
-      const top = await this.client.getManifest(entry.source);
+      // the source manifest and the target's tag are asked for at once: a warm sync is one round trip
+      // per image (a failed HEAD is the image's failure, as a failed GET)
+      const [top, existing] = await Promise.all([this.client.getManifest(entry.source), this.client.headManifest(entry.target)]);
       let bytes = top.bytes;
       let digest = top.digest;
       if (isIndex(top.mediaType) && this.opts.platforms?.length) {
@@ -125,7 +127,6 @@ class SyncRun {
         if (digest !== top.digest) outcome.filteredFrom = top.digest;
       }
       outcome.digest = digest;
-      const existing = await this.client.headManifest(entry.target);
       if (existing && existing.digest === digest) {
         outcome.status = 'present';
       } else if (this.opts.dryRun) {
@@ -188,29 +189,36 @@ class SyncRun {
     // another target repository is getting (or has) this blob: wait for it, then mount
     const mountFrom = holder ? await holder : undefined;
     let sent = 0;
+    const onBytes = (n: number) => {
+      sent += n;
+      this.emit({ kind: 'bytes', bytes: n });
+    };
     try {
-      const result = await this.blobLimiter.run(async () => {
-        this.emit({ kind: 'blob-start', target: formatReference({ ...target }), digest: blob.digest, size: blob.size });
-        return this.client.putBlob(
-          target,
-          blob.digest,
-          blob.size,
-          async (offset) => {
-            const stream = await this.client.getBlob(source, blob.digest);
-            const counted = skipAndCount(offset, (n) => {
-              sent += n;
-              this.emit({ kind: 'bytes', bytes: n });
-            });
-            // pipe() does not pass errors on: a digest mismatch of the source must fail the upload
-            stream.on('error', (err) => counted.destroy(err));
-            counted.on('close', () => stream.destroy());
-            const out = stream.pipe(counted) as Readable;
-            // getBlob's stream checks the digest and its errors reach `counted`: putBlob need not hash again
-            return offset === 0 ? markVerified(out, blob.digest) : out;
-          },
-          mountFrom ? { mountFrom } : {},
-        );
-      });
+      this.emit({ kind: 'blob-start', target: formatReference({ ...target }), digest: blob.digest, size: blob.size });
+      // the existence check holds no copy slot: an image's checks all go out at once, and a blob the
+      // target has never waits behind other blobs' copies
+      const present = await this.client.hasBlob(target, blob.digest);
+      const result: PutBlobResult = present
+        ? 'exists'
+        : await this.blobLimiter.run(() =>
+            this.client.putBlob(
+              target,
+              blob.digest,
+              blob.size,
+              async (offset) => {
+                // getBlob's stream checks the digest as the bytes flow (putBlob sees that and does not
+                // hash them again); a digest mismatch errors the stream, which fails the upload
+                if (offset === 0) return this.client.getBlob(source, blob.digest, { onBytes });
+                const stream = await this.client.getBlob(source, blob.digest);
+                const counted = skipAndCount(offset, onBytes);
+                // pipe() does not pass errors on: a digest mismatch of the source must fail the upload
+                stream.on('error', (err) => counted.destroy(err));
+                counted.on('close', () => stream.destroy());
+                return stream.pipe(counted) as Readable;
+              },
+              { ...(mountFrom ? { mountFrom } : {}), checked: true },
+            ),
+          );
       this.blobCounts[result === 'exists' ? 'present' : result]++;
       this.emit({ kind: 'blob-done', target: formatReference({ ...target }), digest: blob.digest, size: blob.size, result });
       settle(target.repository);

@@ -2,7 +2,7 @@
 // the same images between two real docker-registry instances on loopback. Issue 7.
 //
 //   npm run bench:registry            # = node --import tsx spec/bench/registry.bench.ts
-//   node --import tsx spec/bench/registry.bench.ts --reps 5 --write BENCHMARKS.md
+//   node --import tsx spec/bench/registry.bench.ts --reps 7 --write BENCHMARKS.md
 //   ... --cli PATH     the built CLI to measure (default dist/engine/cli/main.js: npm run build first)
 //   ... --parallel N   tsplay's --parallel (default 8, its own default)
 //
@@ -14,12 +14,15 @@
 // Times are wall times of the whole process, medians over the repetitions. tsplay's peak RSS (its
 // process's VmHWM, read at exit by a preloaded probe) is measured on cold runs of two image sets:
 // the one above and 5 images of 2 layers of 24 MiB (~240 MiB, chunked uploads) — flat means streaming.
-// Every run is checked: each target tag has the source's manifest digest.
+// Every run is checked: each target tag has the source's manifest digest. CPU seconds (user+sys) are
+// read for the tool (the shell that starts it prints its children's times) and for the two registries
+// (/proc/PID/stat before and after): on a small machine a cold copy is bound by the registries' CPU as
+// much as by the tool's. The load average is printed with the figures.
 //
 // Needs /usr/bin/docker-registry and /usr/bin/skopeo (apt-get install docker-registry skopeo).
-import { spawn } from 'node:child_process';
-import { existsSync, writeFileSync, appendFileSync } from 'node:fs';
-import { cpus, totalmem } from 'node:os';
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync, appendFileSync } from 'node:fs';
+import { cpus, loadavg, totalmem } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { repoRoot } from '../helpers/cli.js';
@@ -28,7 +31,7 @@ import { fetchManifest, pushBulkImages, startRegistry, type SyntheticImage, type
 
 const { values: cli } = parseArgs({
   options: {
-    reps: { type: 'string', default: '3' },
+    reps: { type: 'string', default: '5' },
     parallel: { type: 'string', default: '8' },
     write: { type: 'string' },
     'skip-rss': { type: 'boolean' },
@@ -56,16 +59,48 @@ writeFileSync(policy, JSON.stringify({ default: [{ type: 'insecureAcceptAnything
 // VmHWM, not getrusage's maxRSS: Linux carries maxRSS over fork+exec, so a child would report the
 // bench process's own peak (it holds the random layers it pushed)
 const RSS_PROBE = `data:text/javascript,import {readFileSync} from 'node:fs';process.on('exit',()=>process.stderr.write('TSPLAY_MAXRSS_KB '+/VmHWM:\\s*(\\d+)/.exec(readFileSync('/proc/self/status','utf8'))[1]+'\\n'))`;
+const TICK = 100; // USER_HZ: /proc/PID/stat counts CPU time in 1/100 s
 
 interface Timed {
   seconds: number;
+  /** user+sys of the tool's process */
+  cpu: number;
+  /** user+sys of the source and target registries during the run */
+  registryCpu: number;
   maxRssKb?: number;
 }
 
-function run(cmd: string, args: string[]): Promise<Timed> {
+/** utime+stime of a process, in seconds (/proc/PID/stat fields 14 and 15), 0 when gone */
+function procCpu(pid: number | undefined): number {
+  if (!pid) return 0;
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / TICK;
+  } catch {
+    return 0;
+  }
+}
+
+/** the docker-registry process serving a TestRegistry (found by its config file) */
+function registryPid(reg: TestRegistry): number | undefined {
+  try {
+    return Number(execFileSync('pgrep', ['-f', `docker-registry serve ${path.join(reg.dir, 'config.yml')}`], { encoding: 'utf8' }).trim().split('\n')[0]);
+  } catch {
+    return undefined;
+  }
+}
+
+function run(cmd: string, args: string[], registries: TestRegistry[]): Promise<Timed> {
+  const pids = registries.map(registryPid);
+  const registryCpuBefore = pids.reduce<number>((sum, pid) => sum + procCpu(pid), 0);
   return new Promise((resolve, reject) => {
     const started = process.hrtime.bigint();
-    const child = spawn(cmd, args, { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' } });
+    // sh's `times` prints, last, the user and sys time of its children: the tool's CPU, at no cost
+    const child = spawn('/bin/sh', ['-c', '"$0" "$@"; rc=$?; times >&2; exit $rc', cmd, ...args], {
+      cwd: repoRoot,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, NO_COLOR: '1' },
+    });
     let out = '';
     child.stdout.on('data', (d) => (out += d));
     child.stderr.on('data', (d) => (out += d));
@@ -73,7 +108,10 @@ function run(cmd: string, args: string[]): Promise<Timed> {
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
       if (code !== 0) return reject(new Error(`${path.basename(cmd)} exited ${code}:\n${out.slice(-3000)}`));
       const rss = /TSPLAY_MAXRSS_KB (\d+)/.exec(out);
-      resolve({ seconds, ...(rss ? { maxRssKb: Number(rss[1]) } : {}) });
+      const times = [...out.matchAll(/(\d+)m([\d.]+)s (\d+)m([\d.]+)s/g)].pop();
+      const cpu = times ? Number(times[1]) * 60 + Number(times[2]) + Number(times[3]) * 60 + Number(times[4]) : NaN;
+      const registryCpu = pids.reduce<number>((sum, pid) => sum + procCpu(pid), 0) - registryCpuBefore;
+      resolve({ seconds, cpu, registryCpu, ...(rss ? { maxRssKb: Number(rss[1]) } : {}) });
     });
   });
 }
@@ -83,12 +121,12 @@ function tsplaySync(list: string, source: TestRegistry, target: TestRegistry): P
     '--import', RSS_PROBE, CLI, 'registry', 'sync',
     '--images', list, '--from', source.host, '--to', target.host,
     '--insecure-registry', source.host, '--insecure-registry', target.host, '--parallel', PARALLEL,
-  ]);
+  ], [source, target]);
 }
 
 /** skopeo sync names a copy DESTINATION/<last path component>: the namespace goes into DESTINATION. */
-function skopeoSync(yamlFile: string, target: TestRegistry, namespace: string): Promise<Timed> {
-  return run('/usr/bin/skopeo', ['--policy', policy, 'sync', '--src', 'yaml', '--dest', 'docker', '--dest-tls-verify=false', '--preserve-digests', yamlFile, `${target.host}/${namespace}`]);
+function skopeoSync(yamlFile: string, source: TestRegistry, target: TestRegistry, namespace: string): Promise<Timed> {
+  return run('/usr/bin/skopeo', ['--policy', policy, 'sync', '--src', 'yaml', '--dest', 'docker', '--dest-tls-verify=false', '--preserve-digests', yamlFile, `${target.host}/${namespace}`], [source, target]);
 }
 
 function writeLists(name: string, source: TestRegistry, images: SyntheticImage[]): { list: string; yaml: string } {
@@ -126,20 +164,32 @@ async function main(): Promise<void> {
   const images = await pushBulkImages(source, { count: 20, layers: 5, layerSize: Math.round(1.24 * MiB), namespace: 'bench' });
   const uniqueMiB = images.reduce((sum, i) => sum + i.blobs.reduce((s, b) => s + b.size, 0), 0) / MiB;
   const { list, yaml } = writeLists('bench', source, images);
-  const times: Record<'tsplay' | 'skopeo', { cold: number[]; warm: number[] }> = { tsplay: { cold: [], warm: [] }, skopeo: { cold: [], warm: [] } };
+  type Phase = { wall: number[]; cpu: number[]; registryCpu: number[] };
+  const phase = (): Phase => ({ wall: [], cpu: [], registryCpu: [] });
+  const times: Record<'tsplay' | 'skopeo', { cold: Phase; warm: Phase }> = { tsplay: { cold: phase(), warm: phase() }, skopeo: { cold: phase(), warm: phase() } };
+  const record = (p: Phase, t: Timed) => {
+    p.wall.push(t.seconds);
+    p.cpu.push(t.cpu);
+    p.registryCpu.push(t.registryCpu);
+  };
+  const loadBefore = loadavg();
   const rssSmall: number[] = [];
   for (let rep = 0; rep < REPS; rep++) {
     const order: Array<'tsplay' | 'skopeo'> = rep % 2 === 0 ? ['tsplay', 'skopeo'] : ['skopeo', 'tsplay'];
     for (const tool of order) {
       const target = await fresh();
-      const cold = tool === 'tsplay' ? await tsplaySync(list, source, target) : await skopeoSync(yaml, target, 'bench');
+      const cold = tool === 'tsplay' ? await tsplaySync(list, source, target) : await skopeoSync(yaml, source, target, 'bench');
       await verify(target, images, tool);
-      times[tool].cold.push(cold.seconds);
+      record(times[tool].cold, cold);
       if (cold.maxRssKb) rssSmall.push(cold.maxRssKb);
-      const warm = tool === 'tsplay' ? await tsplaySync(list, source, target) : await skopeoSync(yaml, target, 'bench');
-      times[tool].warm.push(warm.seconds);
+      const warm = tool === 'tsplay' ? await tsplaySync(list, source, target) : await skopeoSync(yaml, source, target, 'bench');
+      record(times[tool].warm, warm);
       await target.stop();
-      console.error(`rep ${rep + 1} ${tool}: cold ${cold.seconds.toFixed(2)} s, warm ${warm.seconds.toFixed(2)} s${cold.maxRssKb ? `, peak RSS ${(cold.maxRssKb / 1024).toFixed(0)} MiB` : ''}`);
+      const cpuText = (t: Timed) => `cpu ${t.cpu.toFixed(2)} s + registries ${t.registryCpu.toFixed(2)} s`;
+      console.error(
+        `rep ${rep + 1} ${tool}: cold ${cold.seconds.toFixed(2)} s (${cpuText(cold)}), warm ${warm.seconds.toFixed(2)} s (${cpuText(warm)})` +
+          `${cold.maxRssKb ? `, peak RSS ${(cold.maxRssKb / 1024).toFixed(0)} MiB` : ''}, load ${loadavg()[0]!.toFixed(1)}`,
+      );
     }
   }
   let rssBig: number[] = [];
@@ -158,10 +208,10 @@ async function main(): Promise<void> {
       console.error(`big set: ${r.seconds.toFixed(2)} s, peak RSS ${((r.maxRssKb ?? 0) / 1024).toFixed(0)} MiB`);
     }
   }
-  const ratio = (phase: 'cold' | 'warm') => median(times.skopeo[phase]) / median(times.tsplay[phase]);
-  const rows = (['cold', 'warm'] as const).map(
-    (phase) => `| ${phase} | ${median(times.tsplay[phase]).toFixed(2)} s | ${median(times.skopeo[phase]).toFixed(2)} s | ${ratio(phase).toFixed(2)}x |`,
-  );
+  const loadAfter = loadavg();
+  const ratio = (p: 'cold' | 'warm') => median(times.skopeo[p].wall) / median(times.tsplay[p].wall);
+  const cell = (x: Phase) => `${median(x.wall).toFixed(2)} s (cpu ${median(x.cpu).toFixed(2)} + ${median(x.registryCpu).toFixed(2)} s)`;
+  const rows = (['cold', 'warm'] as const).map((p) => `| ${p} | ${cell(times.tsplay[p])} | ${cell(times.skopeo[p])} | ${ratio(p).toFixed(2)}x |`);
   const lines = [
     '',
     '## Registry sync: tsplay registry sync vs skopeo sync (issue 7)',
@@ -170,7 +220,9 @@ async function main(): Promise<void> {
       `${(totalmem() / 1024 ** 3).toFixed(0)} GiB, Node ${process.version}, skopeo from Debian 12, two docker-registry 2.8 on loopback (http). ` +
       `20 images of 5 random layers, ${uniqueMiB.toFixed(0)} MiB unique; tsplay --parallel ${PARALLEL} (the built CLI, startup included), ` +
       `skopeo sync --src yaml --preserve-digests; ${REPS} interleaved repetitions, medians of whole-process wall times. Cold: an empty target; ` +
-      'warm: every image present. Digests checked after every cold run.',
+      'warm: every image present. Digests checked after every cold run. ' +
+      `Load average (1, 5, 15 min) ${loadBefore.map((l) => l.toFixed(1)).join(', ')} before the runs, ${loadAfter.map((l) => l.toFixed(1)).join(', ')} after. ` +
+      'Cells: median wall time (median CPU user+sys of the tool + of the two registries).',
     '',
     '| phase | tsplay | skopeo | tsplay faster by |',
     '|---|---|---|---|',

@@ -45,6 +45,18 @@ describe('RegistryClient', { skip }, () => {
     client.close();
   });
 
+  test('a manifest whose body is cut midway is fetched again, and its bytes are exact', async () => {
+    const [image] = await pushSyntheticImages(reg, { layerSize: 1024 });
+    const proxy = await startProxy(reg.url, { dropOnce: { method: 'GET', pathIncludes: `/manifests/${image!.tag}`, afterBytes: 100 } });
+    stops.push(proxy.stop);
+    const client = new RegistryClient({ insecureRegistries: [proxy.host], dockerConfig: false, retryDelayMs: 10 });
+    const got = await client.getManifest({ registry: proxy.host, repository: image!.repository, tag: image!.tag });
+    assert.equal(got.digest, image!.digest);
+    assert.equal(sha256(got.bytes), image!.digest);
+    assert.equal(proxy.requests.filter((r) => r.method === 'GET' && r.path.includes('/manifests/')).length, 2, 'the cut GET, then one that completed');
+    client.close();
+  });
+
   test('a chunked upload cut between chunks resumes from the offset the registry reports', async () => {
     const MiB = 1024 * 1024;
     const data = randomBytes(4 * MiB + 333);

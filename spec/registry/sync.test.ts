@@ -113,6 +113,9 @@ describe('tsplay registry sync', { skip }, () => {
     const uniqueBlobs = new Set(images.flatMap((i) => i.blobs.map((b) => b.digest)));
     assert.equal(report.blobs.pushed, uniqueBlobs.size);
     assert.deepEqual(new Set(proxy.committedBlobs()).size, proxy.committedBlobs().length, 'no blob committed twice');
+    // the existence check of a blob is made once per target repository (not again inside the upload)
+    const repoBlobs = new Set(images.flatMap((i) => i.blobs.map((b) => `${i.targetRepository}@${b.digest}`)));
+    assert.equal(proxy.requests.filter((r) => r.method === 'HEAD' && r.path.includes('/blobs/')).length, repoBlobs.size, 'one blob HEAD per repository and blob');
     await assertCopied(target, images);
 
     const mark = proxy.requests.length;
@@ -121,6 +124,11 @@ describe('tsplay registry sync', { skip }, () => {
     assert.match(second.stdout, /SYNC RECAP: copied=0 already-present=5 failed=0/);
     assert.deepEqual(writes(proxy.requests.slice(mark)), [], 'the second sync writes nothing');
     assert.equal(proxy.requests.slice(mark).filter((r) => r.path.includes('/blobs/')).length, 0, 'not even a blob HEAD');
+    // the whole warm check against the target: one HEAD of each tag (its digest is compared with the source's)
+    assert.deepEqual(
+      proxy.requests.slice(mark).map((r) => `${r.method} ${r.path}`).sort(),
+      images.map((i) => `HEAD /v2/${i.targetRepository}/manifests/${i.tag}`).sort(),
+    );
   });
 
   test('--platform keeps one platform of a manifest list: a new list, and says so', async () => {
