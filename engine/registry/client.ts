@@ -16,7 +16,8 @@ import {
 import { DigestVerifier, isSha256, isVerified, sha256Digest } from './digest.js';
 import { RegistryError, redactUrl } from './errors.js';
 import { describeErrorBody, drain, HttpTransport, readBody, retryAfterMs, type TlsSettings } from './http.js';
-import { Limiter, sleep } from './limit.js';
+import { Semaphore } from '../run/semaphore.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { MANIFEST_ACCEPT, manifestMediaType } from './media-types.js';
 import { apiHost, formatReference, formatRepo, type ImageRef, type RepoRef } from './reference.js';
 
@@ -77,7 +78,7 @@ const MAX_MANIFEST_BYTES = 8 * 1024 * 1024;
 export class RegistryClient {
   private readonly opts: RegistryClientOptions;
   private readonly transport = new HttpTransport();
-  private readonly limiter: Limiter;
+  private readonly limiter: Semaphore;
   private readonly tokens = new TokenCache();
   private readonly states = new Map<string, RegistryState>();
   private dockerCredentials?: Map<string, RegistryCredentials>;
@@ -86,7 +87,7 @@ export class RegistryClient {
 
   constructor(opts: RegistryClientOptions = {}) {
     this.opts = opts;
-    this.limiter = new Limiter(opts.maxConcurrentRequests ?? 16);
+    this.limiter = new Semaphore(opts.maxConcurrentRequests ?? 16);
     this.retries = opts.retries ?? 4;
     this.retryDelayMs = opts.retryDelayMs ?? 250;
   }

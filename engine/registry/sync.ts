@@ -7,7 +7,7 @@ import type { PutBlobResult, RegistryClient } from './client.js';
 import { sha256Digest } from './digest.js';
 import { RegistryError } from './errors.js';
 import type { ImageListEntry } from './image-list.js';
-import { Limiter } from './limit.js';
+import { Semaphore } from '../run/semaphore.js';
 import { type Descriptor, formatPlatform, type ImageManifest, type IndexManifest, isIndex, MediaType, platformMatches } from './media-types.js';
 import { formatReference, type ImageRef, type RepoRef } from './reference.js';
 
@@ -77,9 +77,9 @@ export async function syncImages(opts: SyncOptions): Promise<SyncReport> {
 class SyncRun {
   private readonly client: RegistryClient;
   private readonly parallel: number;
-  private readonly blobLimiter: Limiter;
+  private readonly blobLimiter: Semaphore;
   /** images being copied (past their check) at once */
-  private readonly copyLimiter: Limiter;
+  private readonly copyLimiter: Semaphore;
   /** `registry/repo@digest` → the copy (each blob once per target repository) */
   private readonly blobCopies = new Map<string, Promise<number>>();
   /** `registry@digest` → the first target repository holding it (for mounts) */
@@ -89,8 +89,8 @@ class SyncRun {
   constructor(private readonly opts: SyncOptions) {
     this.client = opts.client;
     this.parallel = Math.max(1, opts.parallel ?? 8);
-    this.blobLimiter = new Limiter(this.parallel);
-    this.copyLimiter = new Limiter(this.parallel);
+    this.blobLimiter = new Semaphore(this.parallel);
+    this.copyLimiter = new Semaphore(this.parallel);
   }
 
   async all(): Promise<ImageOutcome[]> {
