@@ -205,14 +205,14 @@ describe('firewall role on lab hosts', { skip }, () => {
     assert.deepEqual([...r.steps.keys()].filter((k) => k.includes('firewall : ') && !k.includes('Validating arguments')), [], 'role tasks ran');
     assert.equal((await inHost(4, ['stat', '-c', '%Y', '/etc/tsplay/firewall.nft'])).stdout, stamp);
 
-    // set in the inventory's group_vars: the role, the variable and the spec's file are named
+    // set in the inventory's group_vars: the role, the variable and that group_vars file are named
     const inv = path.join(tmp.dir, 'badinv');
     mkdirSync(path.join(inv, 'group_vars'), { recursive: true });
     writeFileSync(path.join(inv, 'hosts.ini'), readFileSync(lab.inventoryFile));
     writeFileSync(path.join(inv, 'group_vars', 'database.yml'), 'firewall_db_port: http\n');
     const g = run('site.yml', ['--limit', host(4).name], inv);
     assert.equal(g.code, 2, g.all.slice(-3000));
-    assert.match(g.all, /roles\/firewall\/meta\/argument_specs\.yml:\d+:\d+: role 'firewall': argument validation failed for entry point 'main': firewall_db_port: expected int/);
+    assert.match(g.all, /group_vars\/database\.yml:1:19: role 'firewall': argument validation failed for entry point 'main': firewall_db_port: expected int/);
   });
 
   test('ufw backend: --check predicts the converge, peers only, rerun changes nothing, rules no longer wanted go', { skip: ufwSkip }, async () => {
