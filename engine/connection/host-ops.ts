@@ -230,6 +230,40 @@ export class HostOps {
     return result;
   }
 
+  /**
+   * probe with several changes chained in order (a loop's items, see file.ts runMany): each
+   * runs when its guard holds, with its stderr in its own output; the first guard that does
+   * not hold ends the chain (nothing after it runs), so the items that ran are a prefix of
+   * the list and the caller handles the rest after them, in order.
+   */
+  async probeChain(paths: ReadonlyArray<string | ProbeTarget>, opts: StatOptions, chain: readonly ProbeThen[]): Promise<ProbeResult & { chain: Array<{ ran: boolean; rc: number; output: string }> }> {
+    const targets = paths.map((p) => (typeof p === 'string' ? { path: p, follow: opts.follow ?? false } : p));
+    const batchOpts = {
+      ...(opts.checksum ? { checksumTool: `${opts.checksum}sum` } : {}),
+      ...(opts.contentUpTo !== undefined ? { contentUpTo: opts.contentUpTo } : {}),
+    };
+    let script = statBatchScript(targets, batchOpts) + 'tsplay_chain=$tsplay_ok\n';
+    chain.forEach((then, i) => {
+      script += `if [ "$tsplay_chain" = 1 ] && { ${then.guard}; }; then (\n${then.script}\n) 2>&1; printf '\\n@@then${i}=%s\\n' "$?"; else tsplay_chain=0; fi\n`;
+    });
+    const res = await this.run(script);
+    const parsed = parseStatBatch(res.stdout, targets, batchOpts);
+    const none = chain.map(() => ({ ran: false, rc: 0, output: '' }));
+    if (!parsed) {
+      if (chain.length > 0 && res.stdout.includes('@@then')) throw new HostOpError(`the probe of ${targets[0]?.path ?? 'the paths'} gave unreadable output`, res.rc, res.stdout, res.stderr);
+      return { ...(await this.probePerPath(targets, opts)), chain: none };
+    }
+    const results = none;
+    const marker = /\n@@then(\d+)=(\d+)\n/g;
+    let from = 0;
+    for (let m = marker.exec(parsed.rest); m; m = marker.exec(parsed.rest)) {
+      const i = Number(m[1]);
+      if (i < results.length) results[i] = { ran: true, rc: Number(m[2]), output: parsed.rest.slice(from, m.index) };
+      from = m.index + m[0].length - 1; // the marker's last newline starts the next output
+    }
+    return { stats: parsed.stats, umask: parsed.umask, chain: results };
+  }
+
   private async probePerPath(targets: readonly ProbeTarget[], opts: StatOptions): Promise<{ stats: FileStat[]; umask: number }> {
     const tool = opts.checksum ? `${opts.checksum}sum` : "''";
     const limit = opts.contentUpTo !== undefined ? String(opts.contentUpTo) : "''";

@@ -7,6 +7,7 @@ import { HostOpError, mkdirsFailure, mkdirsScript, type FileStat, type ProbeResu
 import { absentStat, kindGuard } from '../connection/stat-batch.js';
 import { formatMode, MODE_SCHEMA, resolveMode, type ModeSpec } from './mode.js';
 import { guarded, planAttributes, stateDiff, type AttributePlan } from './file-write.js';
+import { runFileMany } from './file-loop.js';
 
 type State = 'file' | 'directory' | 'link' | 'hard' | 'absent' | 'touch';
 type PrevState = 'absent' | 'file' | 'directory' | 'link' | 'hard';
@@ -57,6 +58,7 @@ export default defineModule<FileArgs>({
     oneOf: [{ required: ['path'] }, { required: ['dest'] }, { required: ['name'] }],
   },
   run: (args, ctx) => guarded(() => runFile(args, ctx)),
+  runMany: (argsList, ctx) => runFileMany(argsList, ctx, { runOne: runFile, pathOf, probeTargets, speculate, planIsSpeculation, applyPlan, fileOutcome }),
 });
 
 class FileModuleError extends Error {}
@@ -118,29 +120,61 @@ interface Plan {
   result: ModuleResult;
 }
 
+function pathOf(args: FileArgs): string {
+  return (args.path ?? args.dest ?? args.name)!.replace(/(.)\/+$/, '$1');
+}
+
 async function runFile(args: FileArgs, ctx: ModuleContext): Promise<ModuleResult> {
-  const path = (args.path ?? args.dest ?? args.name)!.replace(/(.)\/+$/, '$1');
-  try {
+  const path = pathOf(args);
+  return fileOutcome(path, async () => {
     const targets = probeTargets(args, path);
     const speculation = await speculate(args, path, targets, ctx);
     const probed = await ctx.ops.probe(targets, {}, speculation);
-    const plan = await planFile(args, path, ctx, probed);
-    if (probed.then?.ran) {
-      // the host created the folder after the probe: only right if the plan from what the
-      // probe saw is that very change (the guard makes it so; this keeps it honest)
-      if (!plan.changed || plan.actions.length !== 1 || plan.script !== speculation!.script) {
-        throw new HostOpError(`internal error: ${path} was changed by a plan the probe did not confirm`, 1);
-      }
-      if (probed.then.rc !== 0) throw new HostOpError(`${mkdirsFailure([path])}: ${probed.then.stderr.trim() || `rc ${probed.then.rc}`}`, probed.then.rc, '', probed.then.stderr);
-    } else if (plan.changed && !ctx.check) {
-      if (ctx.signal?.aborted) return { changed: false, failed: true, msg: 'interrupted before changing', path };
-      for (const action of plan.actions) await action();
-    }
-    return { ...plan.result, changed: plan.changed, ...(plan.diff.length ? { diff: plan.diff } : {}) };
+    const then = probed.then ? { ran: probed.then.ran, rc: probed.then.rc, output: probed.then.stderr } : undefined;
+    return applyPlan(args, path, ctx, probed, then, speculation);
+  });
+}
+
+/** A plan's failure (FileModuleError) as the module's failed result. */
+async function fileOutcome(path: string, body: () => Promise<ModuleResult>): Promise<ModuleResult> {
+  try {
+    return await body();
   } catch (err) {
     if (err instanceof FileModuleError) return { changed: false, failed: true, msg: err.message, path: (err as FileModuleError & { path?: string }).path ?? path };
     throw err;
   }
+}
+
+async function planIsSpeculation(args: FileArgs, path: string, ctx: ModuleContext, probed: Pick<ProbeResult, 'stats' | 'umask'>, speculation: { script: string }): Promise<boolean> {
+  const plan = await planFile(args, path, ctx, probed);
+  return plan.changed && plan.actions.length === 1 && plan.script === speculation.script;
+}
+
+/**
+ * The plan from what the probe saw; a change chained onto the probe (`then`) counts only if
+ * it is that very plan, else the plan's actions run now (not in check mode).
+ */
+async function applyPlan(
+  args: FileArgs,
+  path: string,
+  ctx: ModuleContext,
+  probed: Pick<ProbeResult, 'stats' | 'umask'>,
+  then: { ran: boolean; rc: number; output: string } | undefined,
+  speculation: { script: string } | undefined,
+): Promise<ModuleResult> {
+  const plan = await planFile(args, path, ctx, probed);
+  if (then?.ran) {
+    // the host created the folder after the probe: only right if the plan from what the
+    // probe saw is that very change (the guard makes it so; this keeps it honest)
+    if (!plan.changed || plan.actions.length !== 1 || plan.script !== speculation?.script) {
+      throw new HostOpError(`internal error: ${path} was changed by a plan the probe did not confirm`, 1);
+    }
+    if (then.rc !== 0) throw new HostOpError(`${mkdirsFailure([path])}: ${then.output.trim() || `rc ${then.rc}`}`, then.rc, '', then.output);
+  } else if (plan.changed && !ctx.check) {
+    if (ctx.signal?.aborted) return { changed: false, failed: true, msg: 'interrupted before changing', path };
+    for (const action of plan.actions) await action();
+  }
+  return { ...plan.result, changed: plan.changed, ...(plan.diff.length ? { diff: plan.diff } : {}) };
 }
 
 function linkSource(args: FileArgs, path: string): string | undefined {

@@ -83,6 +83,14 @@ export interface ModuleDef<Args = Record<string, unknown>> {
   /** Arguments whose values are templated later by the module itself (assert's `that`). */
   rawArgs?: string[];
   run(args: Args, ctx: ModuleContext): Promise<ModuleResult>;
+  /**
+   * Optional: consecutive items of a loop in as few round trips as the module can (file: one
+   * probe of every item's paths with the items' changes chained behind it). Returns one result
+   * per item, in order, each what `run` would have returned for that item run alone after the
+   * ones before it. `ctx` is the first item's: the loop only groups items that share the host,
+   * become, check, diff, environment and timeout.
+   */
+  runMany?(argsList: Args[], ctx: ModuleContext): Promise<ModuleResult[]>;
 }
 
 /** Helper so module files get typed args without casts at the call site. */

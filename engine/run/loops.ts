@@ -1,4 +1,5 @@
-// loop: and the with_* lookups, turned into the list of items a task runs over.
+// loop: and the with_* lookups, turned into the list of items a task runs over; and which
+// consecutive items may share one module call (runMany: loopBatchable, itemGroups).
 import { readdirSync } from 'node:fs';
 import { minimatch } from 'minimatch';
 import path from 'node:path';
@@ -123,4 +124,48 @@ function describe(value: unknown): string {
 export function itemLabel(item: unknown): string {
   if (typeof item === 'string') return item;
   return JSON.stringify(item) ?? String(item);
+}
+
+/**
+ * Whether a loop's items may go to the module's runMany in groups (one round trip for many
+ * items) instead of one call each. Not when something must happen between two items: a pause,
+ * until/retries, or a condition or argument that reads this task's own register. Items are
+ * grouped later only while they share host, become, check, diff, environment and timeout.
+ * TSPLAY_LOOP_BATCH=0 turns it off (one call per item, as before).
+ */
+export function loopBatchable(
+  task: { args: Record<string, unknown>; kw: { when?: unknown; until?: unknown; register?: string; loop_control?: { pause?: unknown; label?: unknown } } },
+  hasRunMany: boolean,
+  itemCount: number,
+): boolean {
+  if (!hasRunMany || itemCount < 2 || process.env.TSPLAY_LOOP_BATCH === '0') return false;
+  if (task.kw.loop_control?.pause || task.kw.until !== undefined) return false;
+  const register = task.kw.register;
+  if (register) {
+    const word = new RegExp(`(^|[^A-Za-z0-9_])${register.replace(/[^A-Za-z0-9_]/g, '\\$&')}([^A-Za-z0-9_]|$)`);
+    if ([task.kw.when, task.args, task.kw.loop_control?.label].some((v) => v !== undefined && word.test(JSON.stringify(v)))) return false;
+  }
+  return true;
+}
+
+/**
+ * Consecutive runs of the items that call the module, split where the key (host, become,
+ * ...) changes. Items without a key (skipped by `when`, or failed before the call) do not
+ * split a run: they do nothing on the host.
+ */
+export function itemGroups(keys: ReadonlyArray<string | undefined>): number[][] {
+  const groups: number[][] = [];
+  let current: number[] = [];
+  let currentKey: string | undefined;
+  keys.forEach((key, i) => {
+    if (key === undefined) return;
+    if (current.length > 0 && key !== currentKey) {
+      groups.push(current);
+      current = [];
+    }
+    current.push(i);
+    currentKey = key;
+  });
+  if (current.length > 0) groups.push(current);
+  return groups;
 }

@@ -5,7 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { TaskNode, Conditional } from '../load/model.js';
 import { locate, locatePath } from '../load/positions.js';
 import { TsplayError, type SourcePos } from '../errors.js';
-import type { ModuleContext, ModuleResult, FileDiff } from '../modules/types.js';
+import type { ModuleContext, ModuleDef, ModuleResult, FileDiff } from '../modules/types.js';
 import type { BecomeOptions, Connection } from '../connection/types.js';
 import { UnreachableError, CommandTimeoutError } from '../connection/types.js';
 import { HostOps } from '../connection/host-ops.js';
@@ -15,7 +15,7 @@ import { hostState } from './context.js';
 import type { PlayRuntime, InheritedKeywords } from './play-runtime.js';
 import { notify, throttleFor } from './play-runtime.js';
 import { childScope, condition, expression, template, templateText, type VarLayer } from './templar.js';
-import { expandLoop, itemLabel } from './loops.js';
+import { expandLoop, itemGroups, itemLabel, loopBatchable } from './loops.js';
 import { censorResult } from './censor.js';
 import { toBool } from '../vars/index.js';
 import { pyStr } from '../vars/values.js';
@@ -163,11 +163,9 @@ async function runLoop(run: TaskRun, scope: Record<string, unknown>, items: unkn
   const control = task.kw.loop_control ?? {};
   const loopVar = control.loop_var ?? 'item';
   const results: Array<Record<string, unknown>> = [];
-  for (let index = 0; index < items.length; index++) {
-    if (index > 0 && control.pause) await sleep(Number(control.pause) * 1000);
-    const item = items[index];
+  const itemVars = (index: number): Record<string, unknown> => {
     const extra: Record<string, unknown> = {
-      [loopVar]: item,
+      [loopVar]: items[index],
       ansible_loop_var: loopVar,
       ansible_loop: {
         index: index + 1, index0: index, first: index === 0, last: index === items.length - 1, length: items.length,
@@ -176,26 +174,39 @@ async function runLoop(run: TaskRun, scope: Record<string, unknown>, items: unkn
       },
     };
     if (control.index_var) extra[control.index_var] = index;
-    // as in Ansible, an item sees the facts the previous items set (set_fact accumulating over
-    // the loop); register is applied only after the loop, so it is the same for every item
-    const itemScope = childScope(index === 0 ? scope : taskScope(run), extra);
-    const label = control.label !== undefined ? String(template(control.label, itemScope, locatePath(task.raw, ['loop_control', 'label']))) : itemLabel(item);
-    let result: Record<string, unknown>;
-    try {
-      if (task.kw.when !== undefined && !condition(task.kw.when, itemScope, whenPos(task))) {
-        result = { changed: false, skipped: true, skip_reason: 'Conditional result was False' };
-      } else {
-        result = await attempt(run, itemScope, noLog);
-      }
-    } catch (err) {
-      if (err instanceof HostUnreachable) throw err;
-      result = { failed: true, changed: false, msg: errorMessage(err) };
-    }
-    result[loopVar] = item;
+    return extra;
+  };
+  const labelOf = (itemScope: Record<string, unknown>, item: unknown): string =>
+    control.label !== undefined ? String(template(control.label, itemScope, locatePath(task.raw, ['loop_control', 'label']))) : itemLabel(item);
+  const report = (index: number, result: Record<string, unknown>, label: string): void => {
+    result[loopVar] = items[index];
     result.ansible_loop_var = loopVar;
     if (control.index_var) result[control.index_var] = index;
     results.push(result);
     emitResult(run, result, noLog, label, false);
+  };
+  if (loopBatchable(task, Boolean(run.ctx.lookupModule(task.action)?.runMany), items.length)) {
+    await runItemsBatched(run, scope, items, noLog, itemVars, labelOf, report);
+  } else {
+    for (let index = 0; index < items.length; index++) {
+      if (index > 0 && control.pause) await sleep(Number(control.pause) * 1000);
+      // as in Ansible, an item sees the facts the previous items set (set_fact accumulating over
+      // the loop); register is applied only after the loop, so it is the same for every item
+      const itemScope = childScope(index === 0 ? scope : taskScope(run), itemVars(index));
+      const label = labelOf(itemScope, items[index]);
+      let result: Record<string, unknown>;
+      try {
+        if (task.kw.when !== undefined && !condition(task.kw.when, itemScope, whenPos(task))) {
+          result = { changed: false, skipped: true, skip_reason: 'Conditional result was False' };
+        } else {
+          result = await attempt(run, itemScope, noLog);
+        }
+      } catch (err) {
+        if (err instanceof HostUnreachable) throw err;
+        result = { failed: true, changed: false, msg: errorMessage(err) };
+      }
+      report(index, result, label);
+    }
   }
   const anyFailed = results.some((r) => r.failed);
   const allSkipped = results.length > 0 && results.every((r) => r.skipped);
@@ -210,6 +221,78 @@ async function runLoop(run: TaskRun, scope: Record<string, unknown>, items: unkn
     if (results.length === 0) summary.skipped_reason = 'No items in the list';
   }
   return finish(run, scope, summary, noLog, undefined, true);
+}
+
+/**
+ * The loop with consecutive items handed to the module's runMany (one round trip for many,
+ * see loops.ts loopBatchable). Every item's scope, label, `when` and arguments come first: a
+ * module with runMany sets no facts and register is applied after the loop, so no item changes
+ * what a later one sees. Results, events and failed_when/changed_when stay per item, in order;
+ * a failed item does not stop the others (as without batching).
+ */
+async function runItemsBatched(
+  run: TaskRun,
+  scope: Record<string, unknown>,
+  items: unknown[],
+  noLog: boolean,
+  itemVars: (index: number) => Record<string, unknown>,
+  labelOf: (itemScope: Record<string, unknown>, item: unknown) => string,
+  report: (index: number, result: Record<string, unknown>, label: string) => void,
+): Promise<void> {
+  const { task } = run;
+  const failedWith = (err: unknown): Record<string, unknown> => {
+    if (err instanceof HostUnreachable) throw err;
+    return { failed: true, changed: false, msg: errorMessage(err) };
+  };
+  const entries = items.map((item, index) => {
+    const itemScope = childScope(scope, itemVars(index));
+    const label = labelOf(itemScope, item);
+    let result: Record<string, unknown> | undefined;
+    let call: PreparedCall | undefined;
+    let key: string | undefined;
+    try {
+      if (task.kw.when !== undefined && !condition(task.kw.when, itemScope, whenPos(task))) {
+        result = { changed: false, skipped: true, skip_reason: 'Conditional result was False' };
+      } else {
+        call = prepareCall(run, itemScope, noLog);
+        if (call.skipped) [result, call] = [call.skipped, undefined];
+        else key = call.key();
+      }
+    } catch (err) {
+      [result, call, key] = [failedWith(err), undefined, undefined];
+    }
+    return { itemScope, label, result, call, key };
+  });
+  let reported = 0;
+  const reportReady = (): void => {
+    for (let e = entries[reported]; e?.result; e = entries[++reported]) report(reported, e.result, e.label);
+  };
+  const conditions = (index: number, result: Record<string, unknown>): Record<string, unknown> => {
+    try {
+      return applyResultConditions(run, entries[index]!.itemScope, result);
+    } catch (err) {
+      return failedWith(err);
+    }
+  };
+  for (const group of itemGroups(entries.map((e) => e.key))) {
+    reportReady();
+    const calls = group.map((i) => entries[i]!.call!);
+    const first = calls[0]!;
+    try {
+      const out =
+        group.length === 1
+          ? [await first.execute(() => first.mod.run(first.args as never, first.modCtx))]
+          : await first.execute(() => first.mod.runMany!(calls.map((c) => c.args as never), first.modCtx), group.length);
+      if (out.length !== group.length) throw new Error(`internal error: ${task.action} returned ${out.length} results for ${group.length} items`);
+      group.forEach((index, k) => (entries[index]!.result = conditions(index, calls[k]!.finalize(out[k]!))));
+    } catch (err) {
+      // as one call at a time: a timeout is a result (failed_when sees it), another error is not
+      const timedOut = err instanceof CommandTimeoutError;
+      const failed = timedOut ? { failed: true, changed: false, msg: err.message } : failedWith(err);
+      for (const index of group) entries[index]!.result = timedOut ? conditions(index, { ...failed }) : { ...failed };
+    }
+  }
+  reportReady();
 }
 
 /** One module call with until/retries, failed_when and changed_when applied. */
@@ -270,7 +353,33 @@ function becomeFor(run: TaskRun, scope: Record<string, unknown>): BecomeOptions 
   return become;
 }
 
+/** A module call made ready: arguments templated, context built, not yet run. */
+interface PreparedCall {
+  mod: ModuleDef;
+  args: Record<string, unknown>;
+  modCtx: ModuleContext;
+  /** Debug's verbosity threshold: the result without a call. */
+  skipped?: Record<string, unknown>;
+  /** Loop items with the same key may share one runMany call (loops.ts itemGroups). */
+  key(): string;
+  /** Runs `body` (the module) connected, within forks/throttle, under the timeout (times `calls`). */
+  execute<T>(body: () => Promise<T>, calls?: number): Promise<T>;
+  /** The module's result as the task sees it: diff per --diff/no_log, facts stored on the host. */
+  finalize(result: ModuleResult): Record<string, unknown>;
+}
+
 async function invokeModule(run: TaskRun, scope: Record<string, unknown>, noLog: boolean): Promise<Record<string, unknown>> {
+  const call = prepareCall(run, scope, noLog);
+  if (call.skipped) return call.skipped;
+  try {
+    return call.finalize(await call.execute(() => call.mod.run(call.args as never, call.modCtx)));
+  } catch (err) {
+    if (err instanceof CommandTimeoutError) return { failed: true, changed: false, msg: err.message };
+    throw err;
+  }
+}
+
+function prepareCall(run: TaskRun, scope: Record<string, unknown>, noLog: boolean): PreparedCall {
   const { ctx, task } = run;
   const mod = ctx.lookupModule(task.action);
   if (!mod) throw new TsplayError('UNKNOWN_MODULE', `unknown module '${task.action}'`, { pos: task.pos });
@@ -280,8 +389,12 @@ async function invokeModule(run: TaskRun, scope: Record<string, unknown>, noLog:
     const rendered = raw.has(key) ? value : template(value, scope, (p) => locatePath(task.args, [key, ...p]) ?? locate(task.raw, key) ?? task.pos);
     if (rendered !== run.rt.omitToken) args[key] = rendered;
   }
+  const unused = (): never => {
+    throw new Error('internal error: a skipped call was run');
+  };
   if (task.action === 'debug' && Number(args.verbosity ?? 0) > ctx.opts.verbosity) {
-    return { changed: false, skipped: true, skip_reason: 'Verbosity threshold not met.' };
+    const skipped = { changed: false, skipped: true, skip_reason: 'Verbosity threshold not met.' };
+    return { mod, args, modCtx: undefined as never, skipped, key: () => '', execute: unused, finalize: unused };
   }
   const check = run.kw.check_mode !== undefined ? toBool(kwValue(run, scope, 'check_mode', run.kw.check_mode)) : ctx.opts.check;
   const diff = run.kw.diff !== undefined ? toBool(kwValue(run, scope, 'diff', run.kw.diff)) : ctx.opts.diff;
@@ -298,8 +411,6 @@ async function invokeModule(run: TaskRun, scope: Record<string, unknown>, noLog:
     return conn;
   };
   const abort = new AbortController();
-  const onAbort = () => abort.abort();
-  ctx.signal.addEventListener('abort', onAbort, { once: true });
   const modCtx: ModuleContext = {
     host: target,
     get conn() {
@@ -326,26 +437,40 @@ async function invokeModule(run: TaskRun, scope: Record<string, unknown>, noLog:
   };
 
   const throttle = Number(kwValue(run, scope, 'throttle', run.kw.throttle ?? 0));
-  const work = async (): Promise<ModuleResult> => {
-    if (!mod.controllerOnly) await getConn().connect();
-    const call = mod.run(args as never, modCtx);
-    if (timeoutSeconds <= 0) return call;
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
-        abort.abort();
-        reject(new CommandTimeoutError(`The task timed out after ${timeoutSeconds} seconds`, timeoutSeconds * 1000));
-      }, timeoutSeconds * 1000);
-    });
+  const execute = async <T>(body: () => Promise<T>, calls = 1): Promise<T> => {
+    const onAbort = () => abort.abort();
+    ctx.signal.addEventListener('abort', onAbort, { once: true });
+    const work = async (): Promise<T> => {
+      if (!mod.controllerOnly) await getConn().connect();
+      const call = body();
+      if (timeoutSeconds <= 0) return call;
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => {
+          abort.abort();
+          reject(new CommandTimeoutError(`The task timed out after ${timeoutSeconds} seconds`, timeoutSeconds * 1000));
+        }, timeoutSeconds * 1000 * calls);
+      });
+      try {
+        return await Promise.race([call, timeout]);
+      } finally {
+        clearTimeout(timer);
+      }
+    };
     try {
-      return await Promise.race([call, timeout]);
+      const limited = () => (throttle > 0 ? throttleFor(run.rt, task.id, throttle).run(work) : work());
+      return mod.controllerOnly ? await work() : await ctx.forks.run(limited);
+    } catch (err) {
+      if (err instanceof UnreachableError) {
+        const msg = err.message;
+        throw new HostUnreachable(msg, { unreachable: true, changed: false, msg });
+      }
+      throw err;
     } finally {
-      clearTimeout(timer);
+      ctx.signal.removeEventListener('abort', onAbort);
     }
   };
-  try {
-    const limited = () => (throttle > 0 ? throttleFor(run.rt, task.id, throttle).run(work) : work());
-    const result = mod.controllerOnly ? await work() : await ctx.forks.run(limited);
+  const finalize = (result: ModuleResult): Record<string, unknown> => {
     const out: Record<string, unknown> = { ...result, changed: Boolean(result.changed) };
     if (!diff || noLog) delete out.diff;
     if (result.gatheredFacts && typeof result.gatheredFacts === 'object') {
@@ -360,16 +485,10 @@ async function invokeModule(run: TaskRun, scope: Record<string, unknown>, noLog:
       delete out.facts;
     }
     return out;
-  } catch (err) {
-    if (err instanceof UnreachableError) {
-      const msg = err.message;
-      throw new HostUnreachable(msg, { unreachable: true, changed: false, msg });
-    }
-    if (err instanceof CommandTimeoutError) return { failed: true, changed: false, msg: err.message };
-    throw err;
-  } finally {
-    ctx.signal.removeEventListener('abort', onAbort);
-  }
+  };
+  // the pool keeps one connection per host and transport: the same for items that agree on both
+  const key = (): string => JSON.stringify([target, become ?? null, check, diff, environment ?? null, timeoutSeconds, throttle, String(connectionVars(ctx.inventory, target, targetScope, run.kw).ansible_connection)]);
+  return { mod, args, modCtx, key, execute, finalize };
 }
 
 /** environment: values as Ansible passes them, through Python's str(): True, 8080, ['a', 'b']. */
