@@ -45,11 +45,29 @@ export class ChannelLimit {
     return this.live.size;
   }
 
+  /** Operations waiting for a slot. */
+  get waiting(): number {
+    return this.waiters.length;
+  }
+
   /** Wait for a slot. */
   async acquire(): Promise<ChannelSlot> {
     while (this.live.size >= this.max) {
       await new Promise<void>((resolve) => this.waiters.push(resolve));
     }
+    return this.take();
+  }
+
+  /**
+   * A slot now, only if `keepFree` more would still be free and nobody waits: for channels
+   * that are an extra (a pre-opened spare session), which must never make work wait.
+   */
+  tryAcquire(keepFree = 0): ChannelSlot | undefined {
+    if (this.waiters.length > 0 || this.live.size + 1 + keepFree > this.max) return undefined;
+    return this.take();
+  }
+
+  private take(): ChannelSlot {
     const seq = this.nextSeq++;
     this.live.add(seq);
     let isOpen = false;

@@ -59,6 +59,21 @@ interface SftpHandle {
 const EXIT_STATUS = Symbol('exitStatus');
 type ExitRecorded = ClientChannel & { [EXIT_STATUS]?: number };
 
+/** An open session channel with the channel slot it holds. */
+interface OpenedSession {
+  channel: ClientChannel;
+  release: () => void;
+}
+
+/** A session channel opened ahead of need (no request sent yet), for the next exec on `client`. */
+interface SpareSession {
+  client: ClientType;
+  /** Take it for an exec; undefined: the open failed (the exec opens its own channel). */
+  take: () => Promise<OpenedSession | undefined>;
+  /** Close it unused (its slot is given back when the server confirms the close). */
+  drop: () => void;
+}
+
 export class SshConnection implements Connection {
   readonly transport = 'ssh';
   private target?: SshTarget;
@@ -78,6 +93,8 @@ export class SshConnection implements Connection {
   private sftpUnavailable?: string;
   /** How many SFTP sessions this connection opened (1 for a whole run, unless one died). */
   sftpSessionsOpened = 0;
+  /** The pre-opened session channel the next exec takes (hides the channel-open round trip). */
+  private spare?: SpareSession;
 
   constructor(
     readonly host: string,
@@ -102,6 +119,7 @@ export class SshConnection implements Connection {
 
   async close(): Promise<void> {
     this.closed = true;
+    this.dropSpare();
     this.dropSftp();
     const client = this.client;
     this.client = undefined;
@@ -257,7 +275,8 @@ export class SshConnection implements Connection {
     // a guard is an extra: it never takes one of the last two slots, and openChannel sheds
     // guards when anything else has to wait for a slot, so it can never deadlock the work
     const limit = (this.limit ??= new ChannelLimit(this.settings().maxSessions));
-    if (limit.inUse + 2 > limit.limit) throw new TransferError('no spare channel for a guard', 'unavailable', '');
+    // the pre-opened spare does not count: the guard takes it
+    if (limit.inUse - (this.spare ? 1 : 0) + 2 > limit.limit) throw new TransferError('no spare channel for a guard', 'unavailable', '');
     const { channel, release } = await this.openSession(client, `/bin/sh -c ${shQuote(`printf .\n${script}`)}`);
     channel.on('error', () => {}); // the connection may die under it: that is what it is for
     channel.stderr.resume();
@@ -390,8 +409,109 @@ export class SshConnection implements Connection {
     handle.release();
   }
 
-  /** A session channel, waiting for a slot; a refusal lowers the limit and waits for the next slot. */
-  private openSession(client: ClientType, command: string, pty?: PseudoTtyOptions): Promise<{ channel: ClientChannel; release: () => void }> {
+  /**
+   * A session channel running `command`, waiting for a slot; a refusal lowers the limit and
+   * waits for the next slot. Without a PTY the channel is the spare opened during the previous
+   * exec when there is one: sequential execs then cost one round trip (the exec request and its
+   * answer) instead of two (BENCHMARKS.md, "Exec latency at 20 ms RTT").
+   *
+   * Not done, because it measured no gain: handing the channel over before CHANNEL_SUCCESS to
+   * pipeline stdin. sshd opens a session with a zero window and grants it only with the exec,
+   * so stdin waits for that WINDOW_ADJUST, which comes with CHANNEL_SUCCESS anyway.
+   */
+  private async openSession(client: ClientType, command: string, pty?: PseudoTtyOptions): Promise<OpenedSession> {
+    if (pty) return this.openExecWithPty(client, command, pty);
+    const opened = (await this.takeSpare(client)) ?? (await this.openChannel<ClientChannel>(client, (cb) => openSessionChannel(client, cb)));
+    const started = execOnChannel(opened.channel, command);
+    this.refillSpare(client); // opened while this exec's request travels
+    try {
+      await started;
+    } catch (err) {
+      opened.channel.close();
+      opened.release();
+      if (this.client !== client) throw this.lostError('the connection was lost');
+      throw new UnreachableError(`Failed to open a session on ${this.host}: ${errorText(err)}`, this.host);
+    }
+    return opened;
+  }
+
+  /** The spare session for `client`, if one was opened (it may still be on its way). */
+  private async takeSpare(client: ClientType): Promise<OpenedSession | undefined> {
+    const spare = this.spare;
+    if (!spare) return undefined;
+    this.spare = undefined;
+    if (spare.client !== client) {
+      spare.drop();
+      return undefined;
+    }
+    const opened = await spare.take();
+    // it may have closed while idle (the server ended it): then open a fresh one
+    if (opened && (opened.channel as unknown as { outgoing: { state: string } }).outgoing.state !== 'open') {
+      opened.release();
+      return undefined;
+    }
+    return opened;
+  }
+
+  /**
+   * Open the next exec's session channel now, while this one runs: sequential work (a play's
+   * tasks on one host) then never waits for a channel open. Only when nobody waits for a slot
+   * and one more stays free, so a spare never makes work wait; anything that has to wait for a
+   * slot drops it (openChannel).
+   */
+  private refillSpare(client: ClientType): void {
+    if (this.spare || this.closed || this.client !== client || !this.limit) return;
+    const slot = this.limit.tryAcquire(1);
+    if (!slot) return;
+    let channel: ClientChannel | undefined;
+    let taken = false;
+    let dropped = false;
+    const opening = new Promise<OpenedSession | undefined>((resolve) => {
+      const onOpen = (err: Error | undefined, opened: ClientChannel) => {
+        if (err) {
+          if (isSessionRefused(err)) slot.refused();
+          else slot.release();
+          resolve(undefined);
+          return;
+        }
+        slot.opened();
+        channel = opened;
+        opened.on('error', () => {});
+        opened.once('close', () => {
+          if (this.spare === spare) this.spare = undefined;
+          if (!taken) slot.release(); // a taken spare's slot is released by its exec
+        });
+        if (dropped) opened.close();
+        resolve(dropped ? undefined : { channel: opened, release: slot.release });
+      };
+      try {
+        openSessionChannel(client, onOpen);
+      } catch {
+        slot.release(); // the connection is gone: ssh2 throws "Not connected"
+        resolve(undefined);
+      }
+    });
+    const spare: SpareSession = {
+      client,
+      take: () => {
+        taken = true;
+        return opening;
+      },
+      drop: () => {
+        dropped = true;
+        if (this.spare === spare) this.spare = undefined;
+        channel?.close();
+      },
+    };
+    this.spare = spare;
+  }
+
+  private dropSpare(): void {
+    this.spare?.drop();
+  }
+
+  /** su with a password: ssh2's client.exec, which sends the pty-req first (waiting for each answer). */
+  private openExecWithPty(client: ClientType, command: string, pty: PseudoTtyOptions): Promise<OpenedSession> {
     return this.openChannel<ClientChannel>(client, (cb) => {
       const opened = (err: Error | undefined, stream: ClientChannel) => {
         if (!err) {
@@ -404,8 +524,7 @@ export class SshConnection implements Connection {
         }
         cb(err, stream);
       };
-      if (pty) client.exec(command, { pty }, opened);
-      else client.exec(command, opened);
+      client.exec(command, { pty }, opened);
     });
   }
 
@@ -415,8 +534,11 @@ export class SshConnection implements Connection {
     for (let attempt = 1; ; attempt++) {
       // an idle SFTP session must not hold the last slot an exec needs
       if (limit.limit < 2 && this.sftpHandle) this.dropSftp();
-      // nor may guards hold slots work waits for (the limit may have dropped under them)
-      if (limit.inUse >= limit.limit) for (const guard of [...this.guards]) guard.release();
+      // nor may guards or the spare session hold slots work waits for (the limit may have dropped under them)
+      if (limit.inUse >= limit.limit) {
+        for (const guard of [...this.guards]) guard.release();
+        this.dropSpare();
+      }
       const slot = await limit.acquire();
       try {
         const channel = await new Promise<C>((resolve, reject) => {
@@ -492,6 +614,7 @@ export class SshConnection implements Connection {
     client.on('close', () => {
       if (this.client !== client) return;
       this.client = undefined; // the next NEW operation may reconnect once; those in flight fail
+      this.dropSpare();
       const err = this.lostError('the connection was lost');
       for (const reject of [...this.inFlight]) reject(err);
     });
@@ -760,6 +883,57 @@ function releaseJump(entry: JumpEntry): void {
 function forwardTo(client: ClientType, host: string, port: number): Promise<Duplex> {
   return new Promise((resolve, reject) => {
     client.forwardOut('127.0.0.1', 0, host, port, (err, stream) => (err ? reject(err) : resolve(stream)));
+  });
+}
+
+// ---------------------------------------------------------------- ssh2 internals: session open and pipelined exec
+
+// ssh2 1.x has no public way to open a session channel without sending a request on it (which
+// the spare session needs); these two functions do what its client.exec does (lib/client.js
+// openChannel and reqExec), split in two. Covered by spec/lab/ssh-*.test.ts.
+/** ssh2's window and packet size (lib/Channel.js): its CHANNEL_OPEN_CONFIRMATION handler assumes them. */
+const SSH2_MAX_WINDOW = 2 * 1024 * 1024;
+const SSH2_PACKET_SIZE = 32 * 1024;
+
+interface Ssh2ClientInternals {
+  _chanMgr: { add(cb: ((err: Error | undefined, channel: ClientChannel) => void) & { type: string }): number };
+  _protocol: { session(localId: number, window: number, packetSize: number): void; exec(remoteId: number, command: string, wantReply: boolean): void };
+}
+interface Ssh2ChannelInternals {
+  _callbacks: Array<(hadErr: boolean | Error) => void>;
+  outgoing: { id: number; state: string };
+  subtype?: string;
+  allowHalfOpen: boolean;
+}
+
+/** CHANNEL_OPEN "session": `cb` gets the channel on CHANNEL_OPEN_CONFIRMATION (or the refusal). */
+function openSessionChannel(client: ClientType, cb: (err: Error | undefined, channel: ClientChannel) => void): void {
+  const internals = client as unknown as Ssh2ClientInternals;
+  const wrapper = Object.assign((err: Error | undefined, channel: ClientChannel) => cb(err, channel), { type: 'session' });
+  const localId = internals._chanMgr.add(wrapper);
+  if (localId === -1) {
+    cb(new Error('No free channels available'), undefined as unknown as ClientChannel);
+    return;
+  }
+  internals._protocol.session(localId, SSH2_MAX_WINDOW, SSH2_PACKET_SIZE);
+}
+
+/**
+ * The exec request on an open session channel; resolves on CHANNEL_SUCCESS. The exit status is
+ * caught from the start (ssh2 may parse data, exit-status and close from one chunk before the
+ * caller's listeners exist: jump hosts batch packets like that).
+ */
+function execOnChannel(channel: ClientChannel, command: string): Promise<void> {
+  const chan = channel as unknown as Ssh2ChannelInternals;
+  channel.once('exit', (code: number | null, signal?: string) => {
+    (channel as ExitRecorded)[EXIT_STATUS] = code ?? 128 + signalNumber(signal);
+  });
+  return new Promise<void>((resolve, reject) => {
+    // ssh2 answers a channel's requests in order, and fails them all when the channel closes
+    chan._callbacks.push((hadErr) => (hadErr ? reject(hadErr instanceof Error ? hadErr : new Error('Unable to exec')) : resolve()));
+    chan.subtype = 'exec';
+    chan.allowHalfOpen = true;
+    (channel as unknown as { _client: Ssh2ClientInternals })._client._protocol.exec(chan.outgoing.id, command, true);
   });
 }
 

@@ -16,7 +16,7 @@ const counting = process.env.TSPLAY_BENCH_COUNT === '1';
 /** task name -> counters */
 const counts = {};
 let current = '(before the first task)';
-/** With TSPLAY_BENCH_TRACE=FILE: [ms since start, what, detail] for task starts and each exec's call and close. */
+/** With TSPLAY_BENCH_TRACE=FILE: [ms since start, what, detail] for task starts and each exec request. */
 const traceFile = process.env.TSPLAY_BENCH_TRACE;
 const trace = [];
 const t0 = performance.now();
@@ -41,20 +41,16 @@ if (counting) {
     };
   };
   wrap(ssh2.Client.prototype, 'connect', 'connect');
-  wrap(ssh2.Client.prototype, 'exec', 'exec', (args) => String(args[0]).slice(0, 160));
+  // every exec request goes through the protocol layer: ssh2's client.exec and tsplay's spare
+  // session (a channel opened ahead, then only the exec request sent) alike
+  const Protocol = require('ssh2/lib/protocol/Protocol.js');
+  wrap(Protocol.prototype, 'exec', 'exec', (args) => String(args[1]).slice(0, 160));
   if (traceFile) {
-    const counted = ssh2.Client.prototype.exec;
+    const counted = Protocol.prototype.exec;
     let seq = 0;
-    ssh2.Client.prototype.exec = function traced(command, ...rest) {
-      const id = ++seq;
-      mark('exec', id, command);
-      const cb = rest.at(-1);
-      rest[rest.length - 1] = (err, stream) => {
-        mark('open', id);
-        stream?.on('close', () => mark('close', id));
-        return cb(err, stream);
-      };
-      return counted.call(this, command, ...rest);
+    Protocol.prototype.exec = function traced(chan, command, ...rest) {
+      mark('exec', ++seq, command);
+      return counted.call(this, chan, command, ...rest);
     };
   }
   wrap(ssh2.Client.prototype, 'sftp', 'sftpSession');
