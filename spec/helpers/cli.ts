@@ -60,6 +60,18 @@ export function events(stdout: string): Array<Record<string, any>> {
     .map((l) => JSON.parse(l));
 }
 
+/** The PLAY RECAP of a --json run: host -> ok, changed, failed... */
+export function recap(evs: Array<Record<string, any>>): Record<string, Record<string, number>> {
+  return evs.find((e) => e.kind === 'recap')!.stats as Record<string, Record<string, number>>;
+}
+
+/** The host-result events of a --json run, keyed "host | task | item", in order. */
+export function hostResults(evs: Array<Record<string, any>>): Map<string, Record<string, any>> {
+  const out = new Map<string, Record<string, any>>();
+  for (const e of evs) if (e.kind === 'host-result') out.set(`${e.host} | ${e.task} | ${e.item ?? ''}`, e);
+  return out;
+}
+
 /** A temp dir to remove with cleanup(); removed anyway when the spec file ends (helpers/temp-dir.ts). */
 export function tempDir(prefix = 'tsplay-spec-'): { dir: string; cleanup: () => void } {
   const dir = makeTempDir(prefix);

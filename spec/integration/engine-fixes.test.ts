@@ -6,7 +6,7 @@ import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { tsplay, events, tempDir } from '../helpers/cli.js';
+import { tsplay, events, tempDir, recap } from '../helpers/cli.js';
 
 type Event = Record<string, any>;
 
@@ -20,7 +20,6 @@ describe('engine fixes', () => {
   };
   const run = (args: string[], input?: string) => tsplay(['run', ...args, '--json', '--no-retry-files'], { cwd: tmp.dir, ...(input !== undefined ? { input } : {}) });
   const results = (evs: Event[], task: string) => evs.filter((e) => e.kind === 'host-result' && e.task === task && !e.loopSummary);
-  const recap = (evs: Event[]) => evs.find((e) => e.kind === 'recap')!.stats as Record<string, Record<string, number>>;
 
   before(() => {
     tmp = tempDir('tsplay-fixes-');

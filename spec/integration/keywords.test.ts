@@ -5,7 +5,7 @@ import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { tsplay, events, tempDir, repoRoot } from '../helpers/cli.js';
+import { tsplay, events, tempDir, repoRoot, recap } from '../helpers/cli.js';
 
 const fixture = path.join(repoRoot, 'spec/fixtures/playbooks/keywords');
 type Event = Record<string, any>;
@@ -17,7 +17,6 @@ function run(root: string, extra: string[] = []) {
 
 const results = (evs: Event[], task: string) => evs.filter((e) => e.kind === 'host-result' && e.task === task && !e.item);
 const starts = (evs: Event[]) => evs.filter((e) => e.kind === 'task-start');
-const recap = (evs: Event[]) => evs.find((e) => e.kind === 'recap')!.stats as Record<string, Record<string, number>>;
 
 describe('every keyword, on three local hosts', () => {
   let tmp: { dir: string; cleanup: () => void };

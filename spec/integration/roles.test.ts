@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { tsplay, events, tempDir } from '../helpers/cli.js';
+import { tsplay, events, tempDir, recap } from '../helpers/cli.js';
 
 type Event = Record<string, any>;
 
@@ -112,7 +112,6 @@ function run(cwd: string, out: string, args: string[] = [], env: NodeJS.ProcessE
 
 const results = (evs: Event[], task: string) => evs.filter((e) => e.kind === 'host-result' && e.task === task);
 const msgs = (evs: Event[], task: string, host = 'h1') => results(evs, task).filter((e) => e.host === host).map((e) => e.result?.msg);
-const recap = (evs: Event[]) => evs.find((e) => e.kind === 'recap')!.stats as Record<string, Record<string, number>>;
 const taskNames = (evs: Event[]) => evs.filter((e) => e.kind === 'task-start').map((e) => e.name as string);
 
 describe('roles on two local hosts', () => {

@@ -12,12 +12,11 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { labUp, labDown, labExec, type LabInfo } from '../../engine/lab/lab.js';
-import { tsplay, events, tempDir } from '../helpers/cli.js';
+import { tsplay, events, tempDir, recap } from '../helpers/cli.js';
 
 const skip = process.platform !== 'linux' ? 'the lab needs Linux' : process.getuid?.() !== 0 ? 'the lab needs root' : false;
 
 type Event = Record<string, any>;
-const recap = (evs: Event[]) => evs.find((e) => e.kind === 'recap')!.stats as Record<string, Record<string, number>>;
 
 function isInstalledOnMachine(pkg: string): boolean {
   try {

@@ -10,13 +10,11 @@ import { randomBytes, createHash } from 'node:crypto';
 import path from 'node:path';
 import { labUp, labDown, labExec, type LabInfo } from '../../engine/lab/lab.js';
 import { SshConnection } from '../../engine/connection/ssh.js';
-import { tsplay, tsplayAsync, events, tempDir, repoRoot } from '../helpers/cli.js';
+import { tsplay, tsplayAsync, events, tempDir, repoRoot, recap } from '../helpers/cli.js';
 
 const skip = process.platform !== 'linux' ? 'the lab needs Linux' : process.getuid?.() !== 0 ? 'the lab needs root' : false;
 const LAB = 'tspplay';
 
-type Event = Record<string, any>;
-const recap = (evs: Event[]) => evs.find((e) => e.kind === 'recap')!.stats as Record<string, Record<string, number>>;
 
 describe('playbooks over SSH on lab hosts', { skip }, () => {
   let lab: LabInfo;

@@ -11,7 +11,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { labUp, labDown, labExec, type LabInfo } from '../../engine/lab/lab.js';
-import { tsplay, tempDir, events, repoRoot, type CliResult } from '../helpers/cli.js';
+import { tsplay, tempDir, events, repoRoot, type CliResult, recap, hostResults as results } from '../helpers/cli.js';
 
 const which = (cmd: string) => spawnSync('/bin/sh', ['-c', `command -v ${cmd}`]).status === 0;
 const skip =
@@ -28,19 +28,6 @@ const LAB = 'mysqly';
 const ROOT_PASSWORD = 'R00t-pw-9f3c-"quoted"-\\slash';
 const K3S_PASSWORD = 'K3s-pw-7a1e#hash@at';
 const VAULT_PASSWORD = 'vault-pw-for-the-mysql-spec';
-
-type Event = Record<string, any>;
-
-/** host-result events of a run, keyed by host, task and item, in order. */
-function results(evs: Event[]): Map<string, Event> {
-  const out = new Map<string, Event>();
-  for (const e of evs) if (e.kind === 'host-result') out.set(`${e.host} | ${e.task} | ${e.item ?? ''}`, e);
-  return out;
-}
-
-function recap(evs: Event[]): Record<string, Record<string, number>> {
-  return evs.find((e) => e.kind === 'recap')!.stats;
-}
 
 describe('mysql role on lab hosts', { skip }, () => {
   let lab: LabInfo;

@@ -18,7 +18,7 @@ import type { AddressInfo } from 'node:net';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { labUp, labDown, labExec, type LabInfo } from '../../engine/lab/lab.js';
-import { tsplay, tsplayAsync, tempDir, events, repoRoot, type CliResult } from '../helpers/cli.js';
+import { tsplay, tsplayAsync, tempDir, events, repoRoot, type CliResult, recap, hostResults as results } from '../helpers/cli.js';
 import { MT, pushSyntheticImages, sha256, startRegistry, type SyntheticImage, type TestRegistry } from '../helpers/registry.js';
 
 const which = (cmd: string) => spawnSync('/bin/sh', ['-c', `command -v ${cmd}`]).status === 0;
@@ -35,16 +35,6 @@ const LAB = 'regk';
 const PASSWORD = 'Reg-pw-3e9d-"quoted"-\\slash';
 const HARBOR_PASSWORD = 'Harbor-admin-pw-77f1';
 const VAULT_PASSWORD = 'vault-pw-for-the-registry-spec';
-
-type Event = Record<string, any>;
-
-function results(evs: Event[]): Map<string, Event> {
-  const out = new Map<string, Event>();
-  for (const e of evs) if (e.kind === 'host-result') out.set(`${e.host} | ${e.task} | ${e.item ?? ''}`, e);
-  return out;
-}
-
-const recap = (evs: Event[]): Record<string, Record<string, number>> => evs.find((e) => e.kind === 'recap')!.stats;
 
 /** A stand-in for Harbor's project API: HEAD /api/v2.0/projects?project_name=X and POST /api/v2.0/projects. */
 async function fakeHarbor(user: string, password: string) {
