@@ -84,7 +84,7 @@ const BASE_TOOLS: LabTool[] = ['ip', 'nsenter', 'unshare', 'mount', 'umount', 'c
 const USER_TOOLS: LabTool[] = ['useradd', 'chpasswd', 'sudo'];
 
 /** Runs tasks with at most `limit` at a time; rejects with the first failure after all settle. */
-async function inParallel<T>(items: T[], limit: number, task: (item: T) => Promise<void>): Promise<void> {
+export async function inParallel<T>(items: T[], limit: number, task: (item: T) => Promise<void>): Promise<void> {
   const queue = [...items];
   const errors: unknown[] = [];
   const worker = async () => {

@@ -30,20 +30,3 @@ export function runTimed(command: string, args: string[], opts: { cwd?: string; 
     child.stdin.end(opts.input ?? '');
   });
 }
-
-/** Runs `task` over `items`, at most `limit` at a time; rethrows the first failure after all settle. */
-export async function inBatches<T>(items: T[], limit: number, task: (item: T) => Promise<void>): Promise<void> {
-  const queue = [...items];
-  const errors: unknown[] = [];
-  const worker = async () => {
-    for (let item = queue.shift(); item !== undefined; item = queue.shift()) {
-      try {
-        await task(item);
-      } catch (e) {
-        errors.push(e);
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  if (errors.length > 0) throw errors[0];
-}

@@ -2,9 +2,8 @@
 // check costs the runners nothing and does not go through the delay proxy): resetting a host
 // to fresh, and comparing what is under TARGET_ROOT with the expected state (every path, its
 // type, mode and, for files, the sha256 of its contents).
-import { labExec, type LabHost } from '../../../engine/lab/lab.js';
+import { inParallel, labExec, type LabHost } from '../../../engine/lab/lab.js';
 import { expectedState, TARGET_ROOT, type BenchTask, type StateEntry } from './scenario.js';
-import { inBatches } from './process.js';
 
 export interface LabRef {
   name: string;
@@ -15,7 +14,7 @@ const PARALLEL = 8;
 
 /** Removes the play's target dir on every host: the fresh state of cold and check runs. */
 export async function resetHosts(lab: LabRef, hosts: LabHost[]): Promise<void> {
-  await inBatches(hosts, PARALLEL, async (h) => {
+  await inParallel(hosts, PARALLEL, async (h) => {
     const r = await labExec(h.name, ['rm', '-rf', TARGET_ROOT], { name: lab.name, dir: lab.dir });
     if (r.code !== 0) throw new Error(`resetting ${h.name}: rm -rf ${TARGET_ROOT} exited ${r.code}: ${r.stderr}`);
   });
@@ -68,7 +67,7 @@ function differences(actual: Map<string, StateEntry>, expected: Map<string, Stat
  */
 export async function verifyHosts(lab: LabRef, hosts: LabHost[], tasks: BenchTask[], want: 'converged' | 'fresh'): Promise<string[]> {
   const problems: string[] = [];
-  await inBatches(hosts, PARALLEL, async (h) => {
+  await inParallel(hosts, PARALLEL, async (h) => {
     const actual = await readState(lab, h);
     if (want === 'fresh') {
       if (actual) problems.push(`${h.name}: ${TARGET_ROOT} exists after a check run (${actual.size} entries): check mode wrote`);
