@@ -1,31 +1,12 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { loadYamlFile } from '../../engine/load/yaml.js';
 import { locatePath } from '../../engine/load/positions.js';
 import { TemplateError } from '../../engine/vars/errors.js';
 import { renderString, renderValue } from '../../engine/vars/template.js';
 import { templateReferences } from '../../engine/vars/references.js';
 import { buildScope } from '../../engine/vars/scope.js';
-import { makeTempDir } from '../helpers/temp-dir.js';
-
-function writeTemp(name: string, text: string): string {
-  const dir = makeTempDir('tsplay-jinja-');
-  const file = join(dir, name);
-  writeFileSync(file, text);
-  return file;
-}
-
-function thrown(fn: () => unknown): TemplateError {
-  try {
-    fn();
-  } catch (err) {
-    assert.ok(err instanceof TemplateError, `expected a TemplateError, got ${String(err)}`);
-    return err;
-  }
-  assert.fail('expected an error');
-}
+import { thrown, writeTemp } from '../helpers/template.js';
 
 const vars = {
   x: 'X',

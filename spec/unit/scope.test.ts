@@ -3,21 +3,11 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { recordPosition } from '../../engine/load/positions.js';
-import { TemplateError } from '../../engine/vars/errors.js';
 import { buildScope, isScope, scopeWith, variableOrigin } from '../../engine/vars/scope.js';
 import { renderString, renderValue } from '../../engine/vars/template.js';
 import { evaluateCondition } from '../../engine/vars/condition.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
-
-function thrown(fn: () => unknown): TemplateError {
-  try {
-    fn();
-  } catch (err) {
-    assert.ok(err instanceof TemplateError, `expected a TemplateError, got ${String(err)}`);
-    return err;
-  }
-  assert.fail('expected an error');
-}
+import { thrown } from '../helpers/template.js';
 
 /** A vars object whose keys' values have recorded positions, as the YAML loader would record them. */
 function positioned(file: string, vars: Record<string, unknown>, lines: Record<string, number>): Record<string, unknown> {

@@ -1,29 +1,10 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { TsplayError } from '../../engine/errors.js';
 import { TemplateError } from '../../engine/vars/errors.js';
 import { isTemplate, renderString, renderValue } from '../../engine/vars/template.js';
 import { templateReferences } from '../../engine/vars/references.js';
-import { makeTempDir } from '../helpers/temp-dir.js';
-
-function writeTemp(name: string, text: string): string {
-  const dir = makeTempDir('tsplay-template-');
-  const file = join(dir, name);
-  writeFileSync(file, text);
-  return file;
-}
-
-function thrown(fn: () => unknown): TemplateError {
-  try {
-    fn();
-  } catch (err) {
-    assert.ok(err instanceof TemplateError, `expected a TemplateError, got ${String(err)}`);
-    return err;
-  }
-  assert.fail('expected an error');
-}
+import { thrown, writeTemp } from '../helpers/template.js';
 
 describe('renderString', () => {
   test('returns text without mustaches unchanged', () => {
