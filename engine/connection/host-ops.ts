@@ -187,6 +187,14 @@ export class HostOps {
     });
   }
 
+  /**
+   * run for the file operations' own scripts (probes, writes, mkdir, chmod...), which start
+   * nothing that outlives them: the transport may run them in its long-lived shell.
+   */
+  private runOwn(script: string, extra: ExecOptions = {}): Promise<ExecResult> {
+    return this.run(script, { ...extra, ownScript: true });
+  }
+
   async stat(path: string, opts: StatOptions = {}): Promise<FileStat> {
     const [one] = await this.statMany([path], opts);
     return one!;
@@ -216,7 +224,7 @@ export class HostOps {
     };
     let script = statBatchScript(targets, batchOpts);
     if (then) script += `if [ "$tsplay_ok" = 1 ] && { ${then.guard}; }; then (\n${then.script}\n); printf '\\n@@then=%s\\n' "$?"; fi\n`;
-    const res = await this.run(script, then?.stdin ? { stdin: then.stdin } : {});
+    const res = await this.runOwn(script, then?.stdin ? { stdin: then.stdin } : {});
     const parsed = parseStatBatch(res.stdout, targets, batchOpts);
     // the last line, on a line of its own: what the chained script printed comes before it
     const ran = then ? /\n@@then=(\d+)\n$/.exec(parsed ? parsed.rest : res.stdout) : null;
@@ -246,7 +254,7 @@ export class HostOps {
     chain.forEach((then, i) => {
       script += `if [ "$tsplay_chain" = 1 ] && { ${then.guard}; }; then (\n${then.script}\n) 2>&1; printf '\\n@@then${i}=%s\\n' "$?"; else tsplay_chain=0; fi\n`;
     });
-    const res = await this.run(script);
+    const res = await this.runOwn(script);
     const parsed = parseStatBatch(res.stdout, targets, batchOpts);
     const none = chain.map(() => ({ ran: false, rc: 0, output: '' }));
     if (!parsed) {
@@ -268,7 +276,7 @@ export class HostOps {
     const tool = opts.checksum ? `${opts.checksum}sum` : "''";
     const limit = opts.contentUpTo !== undefined ? String(opts.contentUpTo) : "''";
     const calls = targets.map((t) => `tsplay_stat ${shQuote(t.path)} ${t.follow ? 1 : 0} ${tool} ${limit}`);
-    const res = await this.run(`${STAT_FUNCTION}\nprintf 'umask=%s\\n' "$(umask)"\n${calls.join('\n')}\n`);
+    const res = await this.runOwn(`${STAT_FUNCTION}\nprintf 'umask=%s\\n' "$(umask)"\n${calls.join('\n')}\n`);
     const parts = res.stdout.split(`${RECORD}\n`);
     const umask = /^umask=([0-7]+)$/m.exec(parts[0] ?? '');
     const records = parts.slice(1);
@@ -280,7 +288,7 @@ export class HostOps {
 
   /** The host's umask, for the mode a new file or directory will get. */
   async umask(): Promise<number> {
-    const res = await this.run('umask');
+    const res = await this.runOwn('umask');
     return parseInt(res.stdout.trim(), 8);
   }
 
@@ -302,7 +310,7 @@ export class HostOps {
       }
     }
     const p = shQuote(path);
-    const res = await this.run(`[ -e ${p} ] || [ -L ${p} ] || exit 3\nbase64 < ${p}`);
+    const res = await this.runOwn(`[ -e ${p} ] || [ -L ${p} ] || exit 3\nbase64 < ${p}`);
     if (res.rc === 3) return null;
     if (res.rc !== 0) throw new HostOpError(`could not read ${path}: ${res.stderr.trim()}`, res.rc, '', res.stderr);
     return Buffer.from(res.stdout.replace(/\s+/g, ''), 'base64');
@@ -403,7 +411,7 @@ export class HostOps {
   }
 
   private async replaceFile(path: string, source: WriteSource, opts: WriteOptions): Promise<Omit<WriteResult, 'checksum'>> {
-    const res = await this.run(replaceScript(path, source, opts), source.kind === 'stdin' ? { stdin: source.data } : {});
+    const res = await this.runOwn(replaceScript(path, source, opts), source.kind === 'stdin' ? { stdin: source.data } : {});
     return replaceResult(path, res);
   }
 
@@ -524,7 +532,7 @@ export class HostOps {
   }
 
   private async mustRun(script: string, what: string): Promise<ExecResult> {
-    const res = await this.run(script);
+    const res = await this.runOwn(script);
     if (res.rc !== 0) throw new HostOpError(`${what}: ${res.stderr.trim() || `rc ${res.rc}`}`, res.rc, res.stdout, res.stderr);
     return res;
   }

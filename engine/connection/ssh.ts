@@ -9,7 +9,9 @@ import { isIP } from 'node:net';
 import type { Duplex, Readable } from 'node:stream';
 import ssh2 from 'ssh2';
 import type { AnyAuthMethod, AuthenticationType, ClientChannel, ConnectConfig, Client as ClientType, PseudoTtyOptions, SFTPWrapper } from 'ssh2';
+import type { BecomeOptions } from './types.js';
 import { ChannelLimit } from './channel-limit.js';
+import { PERSISTENT_SHELL_COMMAND, PERSISTENT_SHELL_MAX_STDIN, PersistentShell } from './persistent-shell.js';
 import { SftpSession } from './sftp-session.js';
 import { checkHostKey, fingerprintSha256, knownHostName, knownKeyTypes, loadKnownHosts, recordHostKey } from './known-hosts.js';
 import type { ExecBufferResult } from './local.js';
@@ -65,6 +67,14 @@ interface OpenedSession {
   release: () => void;
 }
 
+/** The long-lived shell of one become user on one client (see persistent-shell.ts). */
+interface ShellEntry {
+  client: ClientType;
+  shell?: PersistentShell;
+  /** It could not start on this client (no mktemp, refused): execs do not try again. */
+  failed: boolean;
+}
+
 /** A session channel opened ahead of need (no request sent yet), for the next exec on `client`. */
 interface SpareSession {
   client: ClientType;
@@ -95,6 +105,10 @@ export class SshConnection implements Connection {
   sftpSessionsOpened = 0;
   /** The pre-opened session channel the next exec takes (hides the channel-open round trip). */
   private spare?: SpareSession;
+  /** Long-lived shells for tsplay's own scripts, by become user (persistent-shell.ts). */
+  private readonly shells = new Map<string, ShellEntry>();
+  /** Requests the long-lived shells served (the play benchmark counts them). */
+  shellRequests = 0;
 
   constructor(
     readonly host: string,
@@ -121,6 +135,7 @@ export class SshConnection implements Connection {
     this.closed = true;
     this.dropSpare();
     this.dropSftp();
+    this.dropShells(false);
     const client = this.client;
     this.client = undefined;
     if (client) await endClient(client);
@@ -136,6 +151,8 @@ export class SshConnection implements Connection {
   async execBuffer(script: string, opts: ExecOptions = {}): Promise<ExecBufferResult> {
     const stdin = opts.stdin === undefined ? undefined : Buffer.isBuffer(opts.stdin) ? opts.stdin : Buffer.from(opts.stdin, 'utf8');
     if (isSuWithPassword(opts.become)) return this.execSuWithPassword(prepareScript(script, opts), opts, stdin);
+    const viaShell = opts.ownScript ? this.runInShell(script, opts, stdin) : undefined;
+    if (viaShell) return viaShell;
     const plan = wrapBecome(prepareScript(script, opts), opts.become);
     // the login shell parses this line; /bin/sh then runs the script, whatever the login shell is
     const command = `/bin/sh -c ${shQuote(plan.script)}`;
@@ -305,6 +322,103 @@ export class SshConnection implements Connection {
     };
     this.guards.add(guard);
     return guard;
+  }
+
+  // ---------------------------------------------------------------- the long-lived shells
+
+  /**
+   * One of tsplay's own scripts in the become user's long-lived shell, when it is ready and
+   * idle; undefined: run it as an exec (the first one on a connection starts the shell for the
+   * next ones, so nobody waits for it). Not for a timeout (the shell cannot kill one request),
+   * a become password (the shell is started without one) or big stdin data.
+   */
+  private runInShell(script: string, opts: ExecOptions, stdin: Buffer | undefined): Promise<ExecBufferResult> | undefined {
+    if ((opts.timeoutMs ?? 0) > 0 || (opts.become?.password ?? '') !== '' || (stdin?.length ?? 0) > PERSISTENT_SHELL_MAX_STDIN) return undefined;
+    const client = this.client;
+    if (!client || this.closed) return undefined;
+    const key = JSON.stringify(opts.become ? [opts.become.method, opts.become.user, opts.become.flags ?? null] : []);
+    const entry = this.shells.get(key);
+    if (!entry || entry.client !== client) {
+      this.startShell(key, client, opts.become);
+      return undefined;
+    }
+    const shell = entry.shell;
+    if (!shell?.idle) return undefined; // starting, busy with another request, or could not start
+    this.shellRequests++;
+    return new Promise<ExecBufferResult>((resolve, reject) => {
+      const lost = (err: Error) => reject(err);
+      this.inFlight.add(lost);
+      shell
+        .run(prepareScript(script, opts), stdin)
+        .then(resolve, reject)
+        .finally(() => this.inFlight.delete(lost));
+    });
+  }
+
+  /**
+   * Start the long-lived shell for `key` on a channel of its own: only when another slot stays
+   * free and nobody waits (as the spare session), so it never makes work wait; openChannel
+   * closes idle shells when work needs their slots.
+   */
+  private startShell(key: string, client: ClientType, become: BecomeOptions | undefined): void {
+    const limit = (this.limit ??= new ChannelLimit(this.settings().maxSessions));
+    const slot = limit.tryAcquire(1);
+    if (!slot) return;
+    const entry: ShellEntry = { client, failed: false };
+    this.shells.set(key, entry);
+    const give = (failed: boolean) => {
+      entry.failed = failed;
+      // a shell that ended normally (closed while idle) may start again on the next request
+      if (!failed && this.shells.get(key) === entry) this.shells.delete(key);
+    };
+    const command = wrapBecome(PERSISTENT_SHELL_COMMAND, become).script;
+    try {
+      openSessionChannel(client, (err, channel) => {
+        if (err) {
+          if (isSessionRefused(err)) slot.refused();
+          else slot.release();
+          give(true);
+          return;
+        }
+        slot.opened();
+        channel.on('error', () => {});
+        execOnChannel(channel, command).then(
+          () => {
+            const shell = new PersistentShell(
+              channel,
+              () => (this.client === client ? new Error(`the shell tsplay keeps open on ${this.host} ended during the command`) : this.lostError('the connection was lost while a command was running')),
+              () => {
+                slot.release();
+                if (entry.shell === shell) entry.shell = undefined;
+                give(entry.failed || !shell.wasReady || shell.broken);
+              },
+            );
+            void shell.ready.then((ok) => {
+              if (ok && !this.closed && this.client === client) entry.shell = shell;
+              else {
+                entry.failed = !ok;
+                shell.close();
+              }
+            });
+          },
+          () => {
+            channel.close();
+            slot.release();
+            give(true);
+          },
+        );
+      });
+    } catch {
+      slot.release(); // the connection is gone: ssh2 throws "Not connected"
+      give(true);
+    }
+  }
+
+  /** Close the long-lived shells (only the idle ones: their slots are wanted by work). */
+  private dropShells(idleOnly: boolean): void {
+    for (const entry of this.shells.values()) {
+      if (entry.shell && (!idleOnly || entry.shell.idle)) entry.shell.close();
+    }
   }
 
   // ---------------------------------------------------------------- SFTP transfers
@@ -538,6 +652,7 @@ export class SshConnection implements Connection {
       if (limit.inUse >= limit.limit) {
         for (const guard of [...this.guards]) guard.release();
         this.dropSpare();
+        this.dropShells(true);
       }
       const slot = await limit.acquire();
       try {

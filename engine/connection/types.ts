@@ -25,6 +25,12 @@ export interface ExecOptions {
   become?: BecomeOptions;
   /** Kill the command and reject with a timeout error after this many ms. */
   timeoutMs?: number;
+  /**
+   * The script is one of tsplay's own (file probes and writes, host-ops.ts): it starts nothing
+   * that outlives it and reads no more than `stdin`. A transport may run such a script in a
+   * long-lived shell on the host instead of a new session (ssh: persistent-shell.ts).
+   */
+  ownScript?: boolean;
 }
 
 export interface ExecResult {

@@ -105,16 +105,20 @@ interface Probe {
   debOnHost: boolean;
 }
 
-async function probe(ctx: ModuleContext, names: string[], deb: string | undefined): Promise<Probe> {
-  const lines = [
-    `command -v apt-get >/dev/null 2>&1 && printf 'apt=1\\n'`,
-    `s=$(stat -c %Y /var/lib/apt/periodic/update-success-stamp 2>/dev/null); l=$(stat -c %Y /var/lib/apt/lists 2>/dev/null)`,
-    `[ -n "$l" ] && { [ -z "$s" ] || [ "$l" -gt "$s" ]; } && s=$l`,
-    `[ -n "$s" ] && printf 'age=%s\\n' "$(( $(date +%s) - s ))"`,
-  ];
+/** What is installed (and the cache's age, only when cache_valid_time needs it: three programs fewer). */
+async function probe(ctx: ModuleContext, names: string[], deb: string | undefined, wantCacheAge: boolean): Promise<Probe> {
+  const lines = [`command -v apt-get >/dev/null 2>&1 && printf 'apt=1\\n'`];
+  if (wantCacheAge) {
+    lines.push(
+      `s=$(stat -c %Y /var/lib/apt/periodic/update-success-stamp 2>/dev/null); l=$(stat -c %Y /var/lib/apt/lists 2>/dev/null)`,
+      `[ -n "$l" ] && { [ -z "$s" ] || [ "$l" -gt "$s" ]; } && s=$l`,
+      `[ -n "$s" ] && printf 'age=%s\\n' "$(( $(date +%s) - s ))"`,
+    );
+  }
   if (deb !== undefined && deb.startsWith('/')) lines.push(`[ -f ${shQuote(deb)} ] && printf 'deb=1\\n'`);
   if (names.length) lines.push(`dpkg-query -W -f='pkg\\t\${Package}\\t\${Architecture}\\t\${db:Status-Abbrev}\\t\${Version}\\n' -- ${words(names)} 2>/dev/null`);
-  const res = await runTool(ctx, lines.join('\n') + '\ntrue\n', APT_ENV);
+  // read-only and tsplay's own: it may run in the connection's long-lived shell
+  const res = await runTool(ctx, lines.join('\n') + '\ntrue\n', APT_ENV, { ownScript: true });
   const installed = new Map<string, Installed>();
   for (const line of res.stdout.split('\n')) {
     const [tag, name, arch, abbrev, version] = line.split('\t');
@@ -192,7 +196,7 @@ async function runApt(args: AptArgs, ctx: ModuleContext): Promise<ModuleResult> 
   const updateCache = args.update_cache ?? args['update-cache'] ?? false;
   const parsed = specs.map(parseAptSpec);
 
-  const found = await probe(ctx, parsed.map((p) => p.name), args.deb);
+  const found = await probe(ctx, parsed.map((p) => p.name), args.deb, Boolean(updateCache) && args.cache_valid_time !== undefined);
   if (!found.hasApt) return { changed: false, failed: true, msg: 'apt-get was not found on the host: the apt module needs a Debian-like system' };
 
   const result: ModuleResult = { changed: false, cache_updated: false };

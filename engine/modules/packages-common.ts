@@ -60,11 +60,12 @@ export function commandFailure(msg: string, cmd: string, res: { rc: number; stdo
   };
 }
 
-/** Run a package tool's script with the task's environment and timeout. */
-export function runTool(ctx: ModuleContext, script: string, env: Record<string, string> = {}) {
+/** Run a package tool's script with the task's environment and timeout (ownScript: see ExecOptions). */
+export function runTool(ctx: ModuleContext, script: string, env: Record<string, string> = {}, opts: { ownScript?: boolean } = {}) {
   return ctx.ops.run(script, {
     env: { ...env, ...(ctx.environment ?? {}) },
     ...(ctx.timeoutMs !== undefined ? { timeoutMs: ctx.timeoutMs } : {}),
+    ...(opts.ownScript ? { ownScript: true } : {}),
   });
 }
 

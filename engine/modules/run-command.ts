@@ -78,6 +78,8 @@ export async function runCommandScript(ctx: ModuleContext, commandScript: string
     ...(args.chdir !== undefined ? { cwd: args.chdir } : {}),
     ...(ctx.environment ? { env: ctx.environment } : {}),
     ...(ctx.timeoutMs !== undefined ? { timeoutMs: ctx.timeoutMs } : {}),
+    // in check mode only the creates/removes test runs: tsplay's own script, never the command
+    ...(ctx.check ? { ownScript: true } : {}),
   });
   const end = new Date();
   const marker = res.stdout.trim();

@@ -272,12 +272,12 @@ interface CountedRun {
 
 function opsTable(byPhase: CountedRun[], tasks: BenchTask[], hosts: number): string[] {
   const modules = [...new Set(tasks.map((t) => moduleOf(t.name, tasks)))];
-  const header = ['module (tasks)', ...byPhase.map(({ phase }) => `${phase}: exec / sftp req / ms`)];
+  const header = ['module (tasks)', ...byPhase.map(({ phase }) => `${phase}: exec / shell req / sftp req / ms`)];
   const rows: string[][] = [];
   const cell = ({ counts, taskMs }: CountedRun, names: string[]) => {
-    const sum = (k: 'exec' | 'sftpRequest') => names.reduce((a, n) => a + (counts[n]?.[k] ?? 0), 0) / (hosts * names.length);
+    const sum = (k: 'exec' | 'shell' | 'sftpRequest') => names.reduce((a, n) => a + (counts[n]?.[k] ?? 0), 0) / (hosts * names.length);
     const ms = names.reduce((a, n) => a + (taskMs.get(n) ?? NaN), 0) / names.length;
-    return `${sum('exec').toFixed(1)} / ${sum('sftpRequest').toFixed(1)} / ${ms.toFixed(0)}`;
+    return `${sum('exec').toFixed(1)} / ${sum('shell').toFixed(1)} / ${sum('sftpRequest').toFixed(1)} / ${ms.toFixed(0)}`;
   };
   for (const m of modules) {
     const names = tasks.filter((t) => moduleOf(t.name, tasks) === m).map((t) => t.name);
@@ -291,7 +291,7 @@ function opsTable(byPhase: CountedRun[], tasks: BenchTask[], hosts: number): str
       `${extra}, per host`,
       ...byPhase.map(({ counts: c }) => {
         const x = c[extra];
-        return x ? `${(x.exec / hosts).toFixed(1)} / ${(x.sftpRequest / hosts).toFixed(1)} (connect ${(x.connect / hosts).toFixed(1)}, sftp sessions ${(x.sftpSession / hosts).toFixed(1)})` : '0 / 0';
+        return x ? `${(x.exec / hosts).toFixed(1)} / ${((x.shell ?? 0) / hosts).toFixed(1)} / ${(x.sftpRequest / hosts).toFixed(1)} (connect ${(x.connect / hosts).toFixed(1)}, sftp sessions ${(x.sftpSession / hosts).toFixed(1)})` : '0 / 0 / 0';
       }),
     ]);
   }
@@ -403,14 +403,14 @@ async function main(): Promise<void> {
         byPhase.push({ phase, counts: r.usage?.counts ?? {}, taskMs: r.taskMs, ms: r.ms });
       }
       output.push(
-        `#### SSH operations tsplay makes, per task and host (${hosts.length} hosts${RTT ? `, ${RTT} ms RTT` : ''}; exec = one session channel running a command, sftp req = one SFTP request, ms = the task's wall time on all hosts (task-start to next task-start); check and cold on fresh hosts)`,
+        `#### SSH operations tsplay makes, per task and host (${hosts.length} hosts${RTT ? `, ${RTT} ms RTT` : ''}; exec = one session channel running a command, shell req = one script run by the connection's long-lived shell, sftp req = one SFTP request, ms = the task's wall time on all hosts (task-start to next task-start); check and cold on fresh hosts)`,
         '',
         ...opsTable(byPhase, tasks, hosts.length),
         '',
       );
       if (process.env.TSPLAY_BENCH_SHOW_SCRIPTS) {
         for (const { phase, counts } of byPhase) {
-          for (const [task, c] of Object.entries(counts)) log(`${phase} ${task}: ${c.exec} exec, ${c.sftpRequest} sftp\n    ${c.execScripts.map((s) => s.replace(/\s+/g, ' ')).join('\n    ')}`);
+          for (const [task, c] of Object.entries(counts)) log(`${phase} ${task}: ${c.exec} exec, ${c.shell ?? 0} shell, ${c.sftpRequest} sftp\n    ${c.execScripts.map((s) => s.replace(/\s+/g, ' ')).join('\n    ')}`);
         }
       }
     }

@@ -4,12 +4,13 @@
 // Always: on exit, writes the process's own resource usage (peak RSS, user and system CPU) as
 // JSON to $TSPLAY_BENCH_PROBE_OUT — measured in the process itself, so it is tsplay's, not a
 // wrapper's. With TSPLAY_BENCH_COUNT=1 it also counts what crosses the wire per task: ssh
-// connections, exec channels, SFTP sessions and SFTP requests (ssh2's Client and SFTP
-// prototypes, patched before the CLI loads them), each counted against the task whose
+// connections, exec channels, requests to the long-lived shell, SFTP sessions and SFTP requests
+// (ssh2's Client and SFTP prototypes and tsplay's PersistentShell, patched before the CLI loads them), each counted against the task whose
 // `task-start` event was last written to stdout (--json; the linear strategy finishes a task on
 // every host before the next task starts).
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { pathToFileURL } from 'node:url';
 
 const out = process.env.TSPLAY_BENCH_PROBE_OUT;
 const counting = process.env.TSPLAY_BENCH_COUNT === '1';
@@ -23,9 +24,9 @@ const t0 = performance.now();
 const mark = (what, detail, text) => traceFile && trace.push([+(performance.now() - t0).toFixed(2), what, detail, ...(text ? [text] : [])]);
 
 function bump(kind, detail) {
-  const c = (counts[current] ??= { connect: 0, exec: 0, sftpSession: 0, sftpRequest: 0, execScripts: [] });
+  const c = (counts[current] ??= { connect: 0, exec: 0, shell: 0, sftpSession: 0, sftpRequest: 0, execScripts: [] });
   c[kind]++;
-  if (kind === 'exec' && c.execScripts.length < 12) c.execScripts.push(detail);
+  if ((kind === 'exec' || kind === 'shell') && c.execScripts.length < 12) c.execScripts.push(`${kind === 'shell' ? '[shell] ' : ''}${detail}`);
 }
 
 if (counting) {
@@ -51,6 +52,18 @@ if (counting) {
     Protocol.prototype.exec = function traced(chan, command, ...rest) {
       mark('exec', ++seq, command);
       return counted.call(this, chan, command, ...rest);
+    };
+  }
+  // a request to the connection's long-lived shell (engine/connection/persistent-shell.ts) is
+  // one write on a channel already open: counted apart from exec channels
+  const { PersistentShell } = await import(new URL('../connection/persistent-shell.js', pathToFileURL(process.env.TSPLAY_BENCH_CLI ?? '')).href);
+  wrap(PersistentShell.prototype, 'run', 'shell', (args) => String(args[0]).slice(0, 160));
+  if (traceFile) {
+    const counted = PersistentShell.prototype.run;
+    let seq = 0;
+    PersistentShell.prototype.run = function traced(script, ...rest) {
+      mark('shell', ++seq, script);
+      return counted.call(this, script, ...rest);
     };
   }
   wrap(ssh2.Client.prototype, 'sftp', 'sftpSession');

@@ -12,6 +12,8 @@ const PROBE = fileURLToPath(new URL('./child-probe.mjs', import.meta.url));
 export interface OpCounts {
   connect: number;
   exec: number;
+  /** Requests to the connection's long-lived shell (engine/connection/persistent-shell.ts). */
+  shell: number;
   sftpSession: number;
   sftpRequest: number;
   /** The first exec scripts of the task (truncated), to see what each exec is. */
