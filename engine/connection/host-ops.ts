@@ -543,31 +543,38 @@ export class HostOps {
 // the destination (written by SFTP)
 type WriteSource = { kind: 'stdin'; data: Buffer } | { kind: 'host'; src: string; cleanup?: string } | { kind: 'placed'; tmp: string };
 
-/** The script replaceFile runs; the same text for the same arguments (chained writes compare it). */
+/**
+ * The script replaceFile runs; the same text for the same arguments (chained writes compare it).
+ *
+ * Every program it starts costs the host ~1 ms (issue 8), so it starts as few as it can: a new
+ * file with a plain mode costs chmod, dd, mv and the final stat. The shell creates the temp
+ * file itself (noclobber: O_EXCL) and chmod gives it its final mode before any data is in it,
+ * when nobody could then read the data who cannot read the final file; dd copies, fsyncs and
+ * counts in one program. Otherwise mktemp (0600) and chmod after chown, as before.
+ */
 function replaceScript(path: string, source: WriteSource, opts: WriteOptions): string {
   const dest = shQuote(path);
   const dir = shQuote(posix.dirname(path));
   const stage = source.kind === 'host' ? source.cleanup : undefined;
+  const idsGiven = opts.owner !== undefined || opts.group !== undefined;
   const lines = [
     STAT_FUNCTION,
     `dest=${dest}`,
     ...(stage ? [`stage=${shQuote(stage)}`] : []),
-    // the temp name starts with a dot so globs like *.conf in the folder do not see it
-    source.kind === 'placed' ? `tmp=${shQuote(source.tmp)}` : `tmp=$(mktemp ${dir}/.tsplay-tmp.XXXXXXXXXX) || exit 70`,
-    `trap 'rm -f -- "$tmp"${stage ? '; rm -rf -- "$stage"' : ''}' EXIT`,
+    // tmp is set once the temp file is ours (cleared once moved): the trap removes only that
+    source.kind === 'placed' ? `tmp=${shQuote(source.tmp)}` : 'tmp=',
+    `trap '[ -z "$tmp" ] || rm -f -- "$tmp"${stage ? '; rm -rf -- "$stage"' : ''}' EXIT`,
     `trap 'exit 129' HUP; trap 'exit 130' INT; trap 'exit 143' TERM`,
-    source.kind === 'stdin' ? `cat > "$tmp" || exit 71` : source.kind === 'host' ? `cat -- ${shQuote(source.src)} > "$tmp" || exit 71` : `[ -f "$tmp" ] || exit 71`,
-    // a connection lost mid-stream ends stdin early and cat still succeeds: never install a short file
-    ...(source.kind === 'stdin' ? [`set -- $(wc -c < "$tmp"); [ "$1" -eq ${source.data.length} ] || exit 78`] : []),
-    `sync -- "$tmp" 2>/dev/null || sync`,
-    // keep the old owner (ignored when we may not, as Ansible does), then apply the asked ones
-    `if [ -e "$dest" ]; then set -- $(stat -L -c '%a %u %g' -- "$dest"); chown "$2:$3" "$tmp" 2>/dev/null; old_mode=$1; else old_mode=; fi`,
+    ...finalAttributesLines(dir, opts.mode),
   ];
+  if (source.kind === 'placed') lines.push('fix=1', `[ -f "$tmp" ] || exit 71`, `sync -- "$tmp" 2>/dev/null || sync`);
+  else lines.push(...createTempLines(dir, idsGiven), ...copyDataLines(source));
+  // keep the old owner (ignored when we may not, as Ansible does), then apply the asked ones
+  lines.push(`[ -z "$ids" ] || chown "$ids" "$tmp" 2>/dev/null`);
   if (opts.owner !== undefined) lines.push(`chown -- ${shQuote(opts.owner)} "$tmp" || exit 72`);
   if (opts.group !== undefined) lines.push(`chgrp -- ${shQuote(opts.group)} "$tmp" || exit 73`);
   // chmod after chown: chown clears the suid/sgid bits
-  if (opts.mode !== undefined) lines.push(`chmod ${octal(opts.mode)} "$tmp" || exit 77`);
-  else lines.push(`if [ -n "$old_mode" ]; then chmod "$old_mode" "$tmp"; else chmod "$(printf '%o' $(( 0666 & ~0$(umask) )))" "$tmp"; fi || exit 77`);
+  lines.push(`[ -z "$fix" ] || chmod "$mode" "$tmp" || exit 77`);
   if (opts.validate !== undefined) {
     lines.push(`printf '%s\\n' '@@validate'`, `${validateCommand(opts.validate)}`, `vrc=$?`, `[ "$vrc" -eq 0 ] || { printf '\\n@@validate-rc=%s\\n' "$vrc"; exit 75; }`);
   }
@@ -576,8 +583,97 @@ function replaceScript(path: string, source: WriteSource, opts: WriteOptions): s
       `if [ -e "$dest" ]; then bk="$dest.$$.$(date +%Y-%m-%d@%H:%M:%S)~"; cp -p -- "$dest" "$bk" || exit 74; printf '@@backup=%s\\n' "$(printf '%s' "$bk" | base64 | tr -d '\\n')"; fi`,
     );
   }
-  lines.push(`mv -f -- "$tmp" "$dest" || exit 76`, `printf '%s\\n' '@@final'`, `tsplay_stat "$dest" 0 '' ''`);
+  lines.push(`mv -f -- "$tmp" "$dest" || exit 76`, 'tmp=', `printf '%s\\n' '@@final'`, `tsplay_stat "$dest" 0 '' ''`);
   return lines.join('\n') + '\n';
+}
+
+/**
+ * `mode`: the final mode (the asked one, else the old file's, else 0666 & ~umask for a new
+ * file, like Ansible); `ids`: the old file's uid:gid to give the temp file, '' when it gets
+ * them anyway (the old file is ours and no setgid folder changes the group). Tests are
+ * builtins: stat starts only when the old file's mode or ids are needed.
+ */
+function finalAttributesLines(dir: string, mode: number | undefined): string[] {
+  const ours = `[ -O "$dest" ] && [ -G "$dest" ] && [ ! -g ${dir} ]`;
+  if (mode !== undefined) {
+    return [`mode=${octal(mode)} ids=`, `if [ -e "$dest" ] && ! { ${ours}; }; then set -- $(stat -L -c '%u %g' -- "$dest"); ids=\${1:+$1:$2}; fi`];
+  }
+  return [
+    'mode= ids=',
+    `if [ -e "$dest" ]; then set -- $(stat -L -c '%a %u %g' -- "$dest"); mode=\${1:+0$1}; ${ours} || ids=\${2:+$2:$3}; fi`,
+    `if [ -z "$mode" ]; then mode=$(umask); mode=$(( 0666 & ~0$mode )); mode=0$(( mode >> 6 & 7 ))$(( mode >> 3 & 7 ))$(( mode & 7 )); fi`,
+  ];
+}
+
+/**
+ * Create the temp file, exclusively. The fast way, when the final mode can be set before the
+ * data is in it: no suid/sgid/sticky bit (writing as non-root would clear them), readable
+ * and writable by its owner (the data is written and may be counted after), and nobody could read it earlier who cannot read the
+ * final file (nothing changes its owner, or only the owner may read). The shell creates it
+ * with noclobber (O_EXCL), in a subshell (a fork, no program): `.tsplay-tmp.$$.N`, then
+ * mktemp's random names after collisions ($$ is the same for every script of a long-lived
+ * shell; a name that is taken is never touched). noclobber opens an existing non-regular file
+ * (a FIFO, a link to a device) without O_EXCL: the name is checked to be free before and a
+ * regular file after. chmod always follows: the shell creates with 0666, and a folder's
+ * default ACL overrides the umask. Otherwise mktemp (0600) and chmod after chown (`fix`).
+ * The name starts with a dot so globs like *.conf in the folder do not see it.
+ */
+function createTempLines(dir: string, idsGiven: boolean): string[] {
+  const sameReaders = idsGiven ? '[ $(( $mode & 066 )) = 0 ]' : '{ [ -z "$ids" ] || [ $(( $mode & 066 )) = 0 ]; }';
+  return [
+    `if [ $(( $mode & ~0777 )) = 0 ] && [ $(( $mode & 0600 )) = $(( 0600 )) ] && ${sameReaders}; then`,
+    '  n=0',
+    '  while :; do',
+    `    if [ $n -lt 3 ]; then t=${dir}/.tsplay-tmp.$$.$n; else t=$(mktemp -u ${dir}/.tsplay-tmp.XXXXXXXXXX) || exit 70; fi`,
+    '    if [ ! -e "$t" ] && [ ! -L "$t" ]; then',
+    `      err=$(exec 2>&1; umask 077; set -C; : > "$t") && [ -f "$t" ] && [ ! -L "$t" ] && break`,
+    `      [ -e "$t" ] || [ -L "$t" ] || { printf '%s\\n' "$err" >&2; exit 70; }`,
+    '    fi',
+    `    n=$((n + 1)); [ $n -lt 10 ] || { printf '%s\\n' 'no free temporary file name' >&2; exit 70; }`,
+    '  done',
+    '  tmp=$t fix=',
+    '  chmod "$mode" "$tmp" || exit 77',
+    'else',
+    `  tmp=$(mktemp ${dir}/.tsplay-tmp.XXXXXXXXXX) || exit 70`,
+    '  fix=1',
+    'fi',
+  ];
+}
+
+/**
+ * Copy the data into the temp file with ONE program: dd copies, fsyncs (conv=fsync) and says
+ * how many bytes it copied (GNU, and busybox with its third status line); otherwise wc counts.
+ * A dd that refuses conv=fsync says so before it reads anything and the temp file is still
+ * empty: then cat, wc and sync as before. Data that arrived short is never installed (78).
+ */
+function copyDataLines(source: Exclude<WriteSource, { kind: 'placed' }>): string[] {
+  const input = source.kind === 'host' ? ` if=${shQuote(source.src)}` : '';
+  const fallback = source.kind === 'host' ? `cat -- ${shQuote(source.src)} > "$tmp" || exit 71` : `cat > "$tmp" || exit 71`;
+  const lines = [`if out=$(LC_ALL=C dd${input} bs=65536 conv=fsync 2>&1 > "$tmp"); then`];
+  if (source.kind === 'stdin') {
+    // a connection lost mid-stream ends stdin early and the copy still succeeds
+    // ("1 byte copied", "6 bytes copied", busybox "6 bytes (6B) copied")
+    const size = source.data.length;
+    lines.push(
+      '  case $out in',
+      `    *"records out\n${size} byte"*) ;;`,
+      `    *"records out\n"[0-9]*) exit 78 ;;`,
+      `    *) set -- $(wc -c < "$tmp"); [ "$1" = ${size} ] || exit 78 ;;`,
+      '  esac',
+    );
+  } else {
+    lines.push('  :');
+  }
+  lines.push(
+    `elif [ -s "$tmp" ] || case $out in *records*) ;; *) false ;; esac; then`,
+    `  printf '%s\\n' "$out" >&2; exit 71`,
+    'else',
+    `  ${fallback}`,
+    ...(source.kind === 'stdin' ? [`  set -- $(wc -c < "$tmp"); [ "$1" = ${source.data.length} ] || exit 78`] : []),
+    `  sync -- "$tmp" 2>/dev/null || sync`,
+    'fi',
+  );
+  return lines;
 }
 
 /** What replaceScript printed, as a result; a failure as ValidateError or HostOpError. */
@@ -596,11 +692,30 @@ function replaceResult(path: string, res: ExecResult): Omit<WriteResult, 'checks
 
 /** The script mkdirs runs (also chained onto a probe by the file module). */
 export function mkdirsScript(paths: readonly string[], attrs: FileAttributes = {}): string {
+  // mkdir -m gives the exact mode (no umask) in the same program. With an owner or group and
+  // a suid/sgid/sticky bit, chmod stays after chown as before (chown may clear those bits).
+  const ids: FileAttributes = {
+    ...(attrs.owner !== undefined ? { owner: attrs.owner } : {}),
+    ...(attrs.group !== undefined ? { group: attrs.group } : {}),
+  };
+  const idsGiven = attrs.owner !== undefined || attrs.group !== undefined;
+  const modeAtCreation = attrs.mode !== undefined && (!idsGiven || (attrs.mode & 0o7000) === 0);
+  const mkdir = modeAtCreation ? `mkdir -m ${octal(attrs.mode!)} --` : 'mkdir --';
+  const afterMkdir = modeAtCreation ? ids : attrs;
+  const quoted = paths.map(shQuote);
   const lines = ['set -e'];
-  for (const p of paths) {
-    lines.push(`[ -d ${shQuote(p)} ] || mkdir -- ${shQuote(p)}`);
-    lines.push(...attributeCommands(p, attrs, true));
+  const batch = paths.length > 1;
+  if (batch) {
+    // all missing (the usual case: callers ask for the missing ones, parents first): one
+    // mkdir, one chown, one chgrp for all of them
+    lines.push(`if ${quoted.map((q) => `[ ! -d ${q} ]`).join(' && ')}; then`, `${mkdir} ${quoted.join(' ')}`, ...attributeCommandsFor(quoted.join(' '), afterMkdir, true), 'else');
   }
+  for (const q of quoted) {
+    // one that exists already (made meanwhile) gets the attributes as before
+    if (modeAtCreation) lines.push(`if [ -d ${q} ]; then`, ...attributeCommandsFor(q, attrs, true), 'else', `${mkdir} ${q}`, ...attributeCommandsFor(q, ids, true), 'fi');
+    else lines.push(`[ -d ${q} ] || mkdir -- ${q}`, ...attributeCommandsFor(q, attrs, true));
+  }
+  if (batch) lines.push('fi');
   return lines.join('\n');
 }
 
@@ -614,7 +729,11 @@ function octal(mode: number): string {
 }
 
 function attributeCommands(path: string, attrs: FileAttributes, follow: boolean, recurse = false): string[] {
-  const p = shQuote(path);
+  return attributeCommandsFor(shQuote(path), attrs, follow, recurse);
+}
+
+/** attributeCommands for paths already quoted (several: one program each for all of them). */
+function attributeCommandsFor(p: string, attrs: FileAttributes, follow: boolean, recurse = false): string[] {
   const r = recurse ? '-R ' : '';
   const h = follow ? '' : '-h ';
   const out: string[] = [];
