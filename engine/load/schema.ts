@@ -4,7 +4,9 @@
 // a number, boolean, list…; it is checked again once templated.
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
+import type { ErrorObject, ValidateFunction } from 'ajv/dist/2020.js';
+import { lazy, newAjv } from './ajv-lazy.js';
+import { precompiledValidator } from './precompiled-schemas.js';
 import { ParseError, type ErrorCode, type SourcePos } from '../errors.js';
 import { locate, locateKey, locatePath } from './positions.js';
 import { didYouMean } from './suggest.js';
@@ -27,8 +29,32 @@ export interface SchemaCheckOptions {
   fallbackPos?: SourcePos;
 }
 
-const ajv = new Ajv2020({ allErrors: true, strict: false, verbose: true, allowUnionTypes: true });
+/** The options every validator is compiled with, here and at build time (schema-gen/precompile.ts). */
+export const AJV_OPTIONS = { allErrors: true, strict: false, verbose: true, allowUnionTypes: true } as const;
+
+/** Schemas registered for `$ref`s before ajv was needed: added when it is made. */
+const registered: JsonSchemaObject[] = [];
+// validateSchema off: checking each schema against the draft 2020-12 meta-schema compiles that
+// meta-schema first, ~0.1 s of a run's start for schemas tsplay itself generated and tests. A
+// schema from elsewhere (a custom module) is checked with checkSchema.
+const ajv = lazy(() => {
+  const made = newAjv({ ...AJV_OPTIONS, validateSchema: false });
+  for (const schema of registered) made.addSchema(schema);
+  return made;
+});
+let ajvMade = false;
 const compiled = new WeakMap<object, ValidateFunction>();
+
+/** Check a schema tsplay did not write (a custom module's) against the JSON Schema meta-schema; throws. */
+export function checkSchema(schema: JsonSchemaObject): void {
+  const a = useAjv();
+  if (a.validateSchema(schema) !== true) throw new Error(a.errorsText(a.errors, { dataVar: 'schema' }));
+}
+
+function useAjv() {
+  ajvMade = true;
+  return ajv();
+}
 
 /** Whether a value is still a template, to be checked after templating. */
 export function isTemplated(value: unknown): boolean {
@@ -38,22 +64,34 @@ export function isTemplated(value: unknown): boolean {
 /** Make a schema available to `$ref`s by its `$id` (e.g. keywords.json used by task.json). */
 export function registerSchema(schema: JsonSchemaObject): void {
   const id = schema.$id;
-  if (typeof id === 'string' && ajv.getSchema(id)?.schema === schema) return;
-  if (typeof id === 'string') ajv.removeSchema(id);
-  ajv.addSchema(schema);
+  if (!ajvMade) {
+    const at = registered.findIndex((s) => s === schema || (typeof id === 'string' && s.$id === id));
+    if (at >= 0) registered.splice(at, 1);
+    registered.push(schema);
+    return;
+  }
+  const a = ajv();
+  if (typeof id === 'string' && a.getSchema(id)?.schema === schema) return;
+  if (typeof id === 'string') a.removeSchema(id);
+  a.addSchema(schema);
 }
 
+/** The validator for a schema: compiled at build time when it was (same text), else now. */
 function compile(schema: JsonSchemaObject): ValidateFunction {
-  let fn = compiled.get(schema);
-  if (fn) return fn;
+  let fn = compiled.get(schema) ?? precompiledValidator(schema);
+  if (fn) {
+    compiled.set(schema, fn);
+    return fn;
+  }
+  const a = useAjv();
   try {
-    fn = ajv.compile(schema);
+    fn = a.compile(schema);
   } catch (err) {
     // Another object with the same $id was compiled before (e.g. a module reloaded in tests).
     const id = schema.$id;
     if (typeof id !== 'string' || !/already exists/.test((err as Error).message)) throw err;
-    ajv.removeSchema(id);
-    fn = ajv.compile(schema);
+    a.removeSchema(id);
+    fn = a.compile(schema);
   }
   compiled.set(schema, fn);
   return fn;

@@ -10,7 +10,7 @@ import { pathToFileURL } from 'node:url';
 import { ParseError, type SourcePos } from '../errors.js';
 import { lookupModule, registerModule } from './registry.js';
 import type { ModuleDef } from './types.js';
-import { validateAgainstSchema } from '../load/schema.js';
+import { checkSchema, validateAgainstSchema } from '../load/schema.js';
 
 const TS_EXTENSIONS = ['.ts', '.mts', '.cts'];
 const JS_EXTENSIONS = ['.js', '.mjs', '.cjs'];
@@ -81,6 +81,7 @@ export async function loadModuleFile(file: string): Promise<ModuleDef> {
   if (!def) throw moduleError(abs, 'its default export is not a module definition (export default defineModule({ name, schema, run }))');
   if (def.name !== name) throw moduleError(abs, `defines module '${def.name}', but a module's name is its file name: '${name}'`);
   try {
+    checkSchema(def.schema);
     validateAgainstSchema(def.schema, {}, {}, name); // compiles the schema: a broken one fails here, not mid-run
   } catch (err) {
     throw moduleError(abs, `its argument schema is not valid JSON Schema: ${firstLine(err)}`);

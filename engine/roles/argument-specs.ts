@@ -18,7 +18,8 @@
 // every type but raw; Ansible would turn it into the string 'None' for a str option.
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
+import type { ErrorObject, ValidateFunction } from 'ajv/dist/2020.js';
+import { lazy, newAjv } from '../load/ajv-lazy.js';
 import { ParseError, type ErrorCode, type SourcePos } from '../errors.js';
 import { locate, locateKey, locatePath } from '../load/positions.js';
 import { loadYamlFile } from '../load/yaml.js';
@@ -544,7 +545,7 @@ function convertSubOptions(options: Record<string, OptionSpec>, value: Mapping):
 // ---------------------------------------------------------------------------------------------
 // Validation
 
-const ajv = new Ajv2020({ allErrors: true, strict: false, allowUnionTypes: true });
+const ajv = lazy(() => newAjv({ allErrors: true, strict: false, allowUnionTypes: true }));
 
 interface CompiledEntry {
   entry: EntryPointSpec;
@@ -560,7 +561,7 @@ function compiledFor(specs: unknown, specFile: string, entryPoint: string): Comp
   if (hit) return hit;
   const entry = parseArgumentSpecs(specs, specFile)[entryPoint];
   if (!entry) return undefined;
-  const compiled = { entry, validate: ajv.compile(schemaFor(entry)) };
+  const compiled = { entry, validate: ajv().compile(schemaFor(entry)) };
   if (key) {
     const map = perEntry ?? new Map<string, CompiledEntry>();
     map.set(entryPoint, compiled);

@@ -154,4 +154,16 @@ describe('custom modules', () => {
     assert.ok(r.stderr.includes(file), r.stderr);
     assert.match(r.stderr, /not a module definition/);
   });
+
+  test('a module whose argument schema is not JSON Schema is a parse error naming the file and the mistake', () => {
+    const project = path.join(dir, 'bad-schema');
+    mkdirSync(path.join(project, 'library'), { recursive: true });
+    const file = path.join(project, 'library/typo_type.mjs');
+    writeFileSync(file, `export default { name: 'typo_type', schema: { type: 'object', properties: { path: { type: 'strin' } } }, run: async () => ({ changed: false }) };\n`);
+    writeFileSync(path.join(project, 'site.yml'), `- hosts: localhost\n  gather_facts: false\n  tasks:\n    - typo_type: {path: /x}\n`);
+    const r = tsplay(['run', 'site.yml'], { cwd: project });
+    assert.equal(r.code, 4, r.stderr);
+    assert.ok(r.stderr.includes(file), r.stderr);
+    assert.match(r.stderr, /its argument schema is not valid JSON Schema: schema\/properties\/path\/type must be equal to one of the allowed values/);
+  });
 });
