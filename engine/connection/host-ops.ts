@@ -155,6 +155,11 @@ export interface ProbeThen {
   script: string;
   /** Data for the script's stdin (the probe reads none; unread when the guard fails). */
   stdin?: Buffer;
+  /**
+   * The script is exactly mkdirsScript([path], attrs): probeChain makes consecutive such
+   * folders with the same attributes with one mkdir when all their guards hold.
+   */
+  mkdir?: { path: string; attrs: FileAttributes };
 }
 
 export interface ProbeResult {
@@ -251,9 +256,25 @@ export class HostOps {
       ...(opts.contentUpTo !== undefined ? { contentUpTo: opts.contentUpTo } : {}),
     };
     let script = statBatchScript(targets, batchOpts) + 'tsplay_chain=$tsplay_ok\n';
-    chain.forEach((then, i) => {
-      script += `if [ "$tsplay_chain" = 1 ] && { ${then.guard}; }; then (\n${then.script}\n) 2>&1; printf '\\n@@then${i}=%s\\n' "$?"; else tsplay_chain=0; fi\n`;
-    });
+    const single = (then: ProbeThen, i: number) =>
+      `if [ "$tsplay_chain" = 1 ] && { ${then.guard}; }; then (\n${then.script}\n) 2>&1; printf '\\n@@then${i}=%s\\n' "$?"; else tsplay_chain=0; fi\n`;
+    const merged = mkdirRuns(chain);
+    for (let i = 0; i < chain.length; ) {
+      const end = merged.get(i);
+      if (end === undefined) {
+        script += single(chain[i]!, i);
+        i++;
+        continue;
+      }
+      // every guard holds (the usual case): the folders in ONE mkdir, each item's result is
+      // whether its folder is there now; else item by item as above
+      const items = chain.slice(i, end);
+      const folders = items.map((t) => t.mkdir!.path);
+      script += `if [ "$tsplay_chain" = 1 ] && ${items.map((t) => `{ ${t.guard}; }`).join(' && ')}; then printf '\\n@@merged${i}\\n'; (\n${mkdirsScript(folders, items[0]!.mkdir!.attrs)}\n) 2>&1; tsplay_rc=$?\n`;
+      script += folders.map((f, k) => `if [ -d ${shQuote(f)} ]; then printf '\\n@@then${i + k}=0\\n'; else printf '\\n@@then${i + k}=%s\\n' "$tsplay_rc"; fi\n`).join('');
+      script += `else\n${items.map((t, k) => single(t, i + k)).join('')}fi\n`;
+      i = end;
+    }
     const res = await this.runOwn(script);
     const parsed = parseStatBatch(res.stdout, targets, batchOpts);
     const none = chain.map(() => ({ ran: false, rc: 0, output: '' }));
@@ -268,6 +289,18 @@ export class HostOps {
       const i = Number(m[1]);
       if (i < results.length) results[i] = { ran: true, rc: Number(m[2]), output: parsed.rest.slice(from, m.index) };
       from = m.index + m[0].length - 1; // the marker's last newline starts the next output
+    }
+    for (const [start, end] of merged) {
+      const head = `\n@@merged${start}\n`;
+      const first = results[start]!;
+      if (!first.output.startsWith(head)) continue; // went item by item
+      // one mkdir's messages for all: each failed item gets the lines naming its folder
+      const said = first.output.slice(head.length);
+      for (let k = start; k < end; k++) {
+        const r = results[k]!;
+        const mine = said.split('\n').filter((line) => line.includes(chain[k]!.mkdir!.path));
+        results[k] = { ...r, output: r.rc === 0 ? '' : mine.length > 0 ? `${mine.join('\n')}\n` : said };
+      }
     }
     return { stats: parsed.stats, umask: parsed.umask, chain: results };
   }
@@ -688,6 +721,20 @@ function replaceResult(path: string, res: ExecResult): Omit<WriteResult, 'checks
   const final = res.stdout.split('@@final\n')[1] ?? '';
   const stat = parseStatRecord(path, final.split(`${RECORD}\n`)[1] ?? '', res.stderr);
   return { stat, ...(backup ? { backupFile: Buffer.from(backup[1]!, 'base64').toString('utf8') } : {}) };
+}
+
+/** Runs of 2 or more consecutive chained folder creations with the same attributes: start -> end. */
+function mkdirRuns(chain: readonly ProbeThen[]): Map<number, number> {
+  const runs = new Map<number, number>();
+  const key = (t: ProbeThen) => (t.mkdir && !t.stdin ? JSON.stringify(t.mkdir.attrs) : undefined);
+  for (let i = 0; i < chain.length; ) {
+    const k = key(chain[i]!);
+    let end = i + 1;
+    while (k !== undefined && end < chain.length && key(chain[end]!) === k) end++;
+    if (end - i >= 2) runs.set(i, end);
+    i = end;
+  }
+  return runs;
 }
 
 /** The script mkdirs runs (also chained onto a probe by the file module). */

@@ -22,7 +22,7 @@ export interface FileLoopParts {
   runOne(args: FileArgs, ctx: ModuleContext): Promise<ModuleResult>;
   pathOf(args: FileArgs): string;
   probeTargets(args: FileArgs, path: string): ProbeTarget[];
-  speculate(args: FileArgs, path: string, targets: ProbeTarget[], ctx: ModuleContext): Promise<{ guard: string; script: string } | undefined>;
+  speculate(args: FileArgs, path: string, targets: ProbeTarget[], ctx: ModuleContext): Promise<ProbeThen | undefined>;
   /** Whether the plan from `probed` is exactly the speculated change. */
   planIsSpeculation(args: FileArgs, path: string, ctx: ModuleContext, probed: Pick<ProbeResult, 'stats' | 'umask'>, speculation: { script: string }): Promise<boolean>;
   applyPlan(

@@ -3,7 +3,7 @@
 // the real run then does exactly what the probe found different (nothing in check mode).
 import { posix } from 'node:path';
 import { defineModule, type FileDiff, type ModuleContext, type ModuleResult } from './types.js';
-import { HostOpError, mkdirsFailure, mkdirsScript, type FileStat, type ProbeResult, type ProbeTarget } from '../connection/host-ops.js';
+import { HostOpError, mkdirsFailure, mkdirsScript, type FileStat, type ProbeResult, type ProbeTarget, type ProbeThen } from '../connection/host-ops.js';
 import { absentStat, kindGuard } from '../connection/stat-batch.js';
 import { formatMode, MODE_SCHEMA, resolveMode, type ModeSpec } from './mode.js';
 import { guarded, planAttributes, stateDiff, type AttributePlan } from './file-write.js';
@@ -199,7 +199,7 @@ function probeTargets(args: FileArgs, path: string): ProbeTarget[] {
  * instead of two. Only where the plan depends on nothing but those paths' existence and kind:
  * no symbolic mode (it depends on the umask), no times, no recurse, not in check mode.
  */
-async function speculate(args: FileArgs, path: string, targets: ProbeTarget[], ctx: ModuleContext): Promise<{ guard: string; script: string } | undefined> {
+async function speculate(args: FileArgs, path: string, targets: ProbeTarget[], ctx: ModuleContext): Promise<ProbeThen | undefined> {
   const numericMode = args.mode === undefined || typeof args.mode === 'number' || /^[0-7]+$/.test(args.mode.trim());
   if (ctx.check || args.state !== 'directory' || args.recurse || args.src !== undefined || !numericMode || ctx.signal?.aborted) return undefined;
   if (args.modification_time !== undefined || args.access_time !== undefined || posix.dirname(path) === path) return undefined;
@@ -208,7 +208,10 @@ async function speculate(args: FileArgs, path: string, targets: ProbeTarget[], c
   try {
     const plan = await planFile(args, path, ctx, { stats, umask: 0o022 });
     if (!plan.changed || plan.actions.length !== 1 || plan.script === undefined) return undefined;
-    return { guard: kindGuard(expected), script: plan.script };
+    // a plain folder (no owner, no group): a loop's run of them can share one mkdir (probeChain)
+    const attrs = args.mode === undefined ? {} : { mode: typeof args.mode === 'number' ? args.mode : parseInt(args.mode.trim(), 8) };
+    const plain = args.owner === undefined && args.group === undefined && plan.script === mkdirsScript([path], attrs);
+    return { guard: kindGuard(expected), script: plan.script, ...(plain ? { mkdir: { path, attrs } } : {}) };
   } catch {
     return undefined; // e.g. a bad mode: the real plan says so
   }

@@ -4,7 +4,7 @@
 // the same per-item events, diffs, register and end state.
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, lstatSync, mkdirSync, readlinkSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readFileSync, readlinkSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { runPlaybook, registerTransport, type RunEvent } from '../../engine/index.js';
 import { LocalConnection } from '../../engine/connection/local.js';
@@ -104,6 +104,24 @@ describe('a file loop in one round trip', () => {
     assert.equal(check.batched.execs, 1, 'check: the probe alone');
     assert.equal(existsSync(path.join(check.b, 'loop')), false, 'check mode wrote nothing');
     assert.equal(check.batched.events.filter((e) => e.kind === 'host-result' && e.task === 'dirs' && e.status === 'changed').length, 21);
+  });
+
+  test('20 new folders with the same mode are made by ONE mkdir program on the host', async () => {
+    const dir = makeTempDir('tsplay-loopm-');
+    const bin = path.join(dir, 'bin');
+    mkdirSync(bin);
+    const log = path.join(dir, 'started.log');
+    // a logging mkdir first on PATH (the task's environment reaches the host's scripts)
+    writeFileSync(path.join(bin, 'mkdir'), `#!/bin/sh\necho mkdir >> '${log}'\nexec /bin/mkdir "$@"\n`, { mode: 0o755 });
+    const root = path.join(dir, 'r');
+    mkdirSync(path.join(root, 'loop'), { recursive: true });
+    const tasks = DIR_LOOP.replace('      loop:', `      environment:\n        PATH: "${bin}:${process.env.PATH}"\n      loop:`);
+    const run = await play(dir, root, tasks, { batch: true });
+    assert.equal(run.exitCode, 0);
+    assert.equal(run.execs, 1);
+    assert.equal(readFileSync(log, 'utf8'), 'mkdir\n');
+    for (let i = 1; i <= 20; i++) assert.equal(statSync(path.join(root, 'loop', `item-${String(i).padStart(2, '0')}`)).mode & 0o7777, 0o750);
+    assert.equal(run.events.filter((e) => e.kind === 'host-result' && e.task === 'dirs' && 'item' in e && e.status === 'changed').length, 20);
   });
 
   test('a failing item in the middle: the others are applied, the task fails, as unbatched', async () => {
