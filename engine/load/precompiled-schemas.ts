@@ -21,14 +21,20 @@ export function schemaKey(schema: object): string {
   return `v${createHash('sha1').update(JSON.stringify(schema)).digest('hex')}`;
 }
 
-/** Whether this install has precompiled validators at all (not when running from source). */
-const available = lazy(() => existsSync(fileURLToPath(new URL(`./${PRECOMPILED_DIR}/`, import.meta.url))));
+/**
+ * The folder of this install's precompiled validators: beside this module in dist/engine/load/,
+ * or seen from the bundled CLI in dist/bundle/; none when running from source.
+ */
+const folder = lazy(() =>
+  [`./${PRECOMPILED_DIR}/`, `../engine/load/${PRECOMPILED_DIR}/`].map((rel) => fileURLToPath(new URL(rel, import.meta.url))).find((dir) => existsSync(dir)),
+);
 
 /** The build's validator for this schema, if it compiled this exact schema. */
 export function precompiledValidator(schema: object): ValidateFunction | undefined {
-  if (!available()) return undefined;
+  const dir = folder();
+  if (!dir) return undefined;
   try {
-    return (require(`./${PRECOMPILED_DIR}/${schemaKey(schema)}.cjs`) as Record<string, ValidateFunction>)[PRECOMPILED_EXPORT];
+    return (require(`${dir}${schemaKey(schema)}.cjs`) as Record<string, ValidateFunction>)[PRECOMPILED_EXPORT];
   } catch {
     return undefined; // not one the build compiled (a custom module's, or changed since)
   }

@@ -1,4 +1,4 @@
-// Build step (`npm run build`, after tsc): compile the loader's keyword schemas and every built-in
+// Build step (`npm run build`, after tsc, from engine/build/post-build.ts): compile the loader's keyword schemas and every built-in
 // module's argument schema with ajv's standalone code generator into
 // dist/engine/load/precompiled/KEY.cjs (one file a schema), so a run validates without compiling (or loading)
 // ajv at start-up (engine/load/precompiled-schemas.ts finds them by their text's hash).
@@ -40,13 +40,12 @@ export function precompiledSources(): Map<string, string> {
   return out;
 }
 
-function main(): void {
+/** Write them into dist/engine/load/precompiled/ (replacing what was there); how many. */
+export function writePrecompiledValidators(): number {
   const dir = fileURLToPath(new URL(`../load/${PRECOMPILED_DIR}/`, import.meta.url));
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
   const sources = precompiledSources();
   for (const [key, source] of sources) writeFileSync(`${dir}${key}.cjs`, source);
-  process.stdout.write(`precompiled ${sources.size} schemas into ${dir}\n`);
+  return sources.size;
 }
-
-if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) main();

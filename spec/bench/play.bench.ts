@@ -41,7 +41,7 @@ const { values: cli } = parseArgs({
     'skip-compare': { type: 'boolean', default: false },
     'count-ops': { type: 'boolean', default: false },
     write: { type: 'boolean', default: false },
-    cli: { type: 'string', default: join(repoRoot, 'dist/engine/cli/main.js') },
+    cli: { type: 'string', default: join(repoRoot, 'dist/bundle/main.js') },
     // harness self-test: the floor leaves out this task, and the verification must say so
     'break-floor': { type: 'string' },
   },

@@ -3,7 +3,7 @@
 //
 //   npm run bench:registry            # = node --import tsx spec/bench/registry.bench.ts
 //   node --import tsx spec/bench/registry.bench.ts --reps 7 --write BENCHMARKS.md
-//   ... --cli PATH     the built CLI to measure (default dist/engine/cli/main.js: npm run build first)
+//   ... --cli PATH     the built CLI to measure (default dist/bundle/main.js: npm run build first)
 //   ... --parallel N   tsplay's --parallel (default 8, its own default)
 //
 // Images: 20 images of 5 random layers (1.24 MiB each, ~124 MiB unique) pushed once to a source
@@ -35,7 +35,7 @@ const { values: cli } = parseArgs({
     parallel: { type: 'string', default: '8' },
     write: { type: 'string' },
     'skip-rss': { type: 'boolean' },
-    cli: { type: 'string', default: 'dist/engine/cli/main.js' },
+    cli: { type: 'string', default: 'dist/bundle/main.js' },
   },
 });
 const REPS = Number(cli.reps);

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { makeTempDir, removeTempDir } from './temp-dir.js';
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-export const cliPath = path.join(repoRoot, 'dist/engine/cli/main.js');
+export const cliPath = path.join(repoRoot, 'dist/bundle/main.js');
 
 export interface CliResult {
   code: number;

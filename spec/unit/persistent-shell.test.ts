@@ -93,6 +93,11 @@ describe('PersistentShell', () => {
     await assert.rejects(other.shell.run('kill -KILL $PPID; sleep 1', undefined), /the shell ended/);
   });
 
+  test('a request opens with the text the play bench counts requests by', () => {
+    // spec/bench/play/child-probe.mjs SHELL_REQUEST: keep the two in step
+    for (const script of ['true', "echo 'x'"]) assert.ok(requestText(script, undefined, 'TSPLAYENDx').startsWith('{\ntsplay_sh_c='), script);
+  });
+
   test('printfLiteral prints every byte value exactly, and text stays readable', () => {
     const all = Buffer.from(Array.from({ length: 256 }, (_, i) => i));
     const r = spawnSync('/bin/sh', ['-c', `printf ${printfLiteral(all)}`]);

@@ -1,16 +1,15 @@
-// Preloaded into the tsplay CLI the bench runs (`node --import <this> dist/engine/cli/main.js ...`).
+// Preloaded into the tsplay CLI the bench runs (`node --import <this> dist/bundle/main.js ...`).
 // Plain JavaScript: it runs in the built CLI's process, without a TypeScript loader.
 //
 // Always: on exit, writes the process's own resource usage (peak RSS, user and system CPU) as
 // JSON to $TSPLAY_BENCH_PROBE_OUT — measured in the process itself, so it is tsplay's, not a
 // wrapper's. With TSPLAY_BENCH_COUNT=1 it also counts what crosses the wire per task: ssh
 // connections, exec channels, requests to the long-lived shell, SFTP sessions and SFTP requests
-// (ssh2's Client and SFTP prototypes and tsplay's PersistentShell, patched before the CLI loads them), each counted against the task whose
-// `task-start` event was last written to stdout (--json; the linear strategy finishes a task on
-// every host before the next task starts).
+// (ssh2's Client, Protocol and SFTP prototypes, patched before the CLI loads them), each counted
+// against the task whose `task-start` event was last written to stdout (--json; the linear
+// strategy finishes a task on every host before the next task starts).
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { pathToFileURL } from 'node:url';
 
 const out = process.env.TSPLAY_BENCH_PROBE_OUT;
 const counting = process.env.TSPLAY_BENCH_COUNT === '1';
@@ -55,17 +54,20 @@ if (counting) {
     };
   }
   // a request to the connection's long-lived shell (engine/connection/persistent-shell.ts) is
-  // one write on a channel already open: counted apart from exec channels
-  const { PersistentShell } = await import(new URL('../connection/persistent-shell.js', pathToFileURL(process.env.TSPLAY_BENCH_CLI ?? '')).href);
-  wrap(PersistentShell.prototype, 'run', 'shell', (args) => String(args[0]).slice(0, 160));
-  if (traceFile) {
-    const counted = PersistentShell.prototype.run;
-    let seq = 0;
-    PersistentShell.prototype.run = function traced(script, ...rest) {
-      mark('shell', ++seq, script);
-      return counted.call(this, script, ...rest);
-    };
-  }
+  // data on a channel already open, counted apart from exec channels: the first packet of each
+  // starts with requestText's opening (the CLI is bundled, so the class itself is out of reach)
+  const SHELL_REQUEST = '{\ntsplay_sh_c=';
+  const channelData = Protocol.prototype.channelData;
+  let shellSeq = 0;
+  Protocol.prototype.channelData = function counted(chan, data, ...rest) {
+    const head = Buffer.isBuffer(data) ? data.subarray(0, 200).toString('utf8') : String(data).slice(0, 200);
+    if (head.startsWith(SHELL_REQUEST)) {
+      const script = head.slice(SHELL_REQUEST.length).replace(/^'/, '');
+      bump('shell', script.slice(0, 160));
+      mark('shell', ++shellSeq, script);
+    }
+    return channelData.call(this, chan, data, ...rest);
+  };
   wrap(ssh2.Client.prototype, 'sftp', 'sftpSession');
   for (const m of ['open', 'close', 'read', 'write', 'fstat', 'stat', 'lstat', 'mkdir', 'rmdir', 'unlink', 'rename', 'fchmod', 'chmod', 'setstat', 'fsetstat', 'readdir', 'opendir', 'realpath', 'readlink', 'symlink', 'fchown', 'chown']) {
     if (typeof SFTP.prototype[m] === 'function') wrap(SFTP.prototype, m, 'sftpRequest');
