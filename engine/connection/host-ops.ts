@@ -613,7 +613,9 @@ function replaceScript(path: string, source: WriteSource, opts: WriteOptions): s
   }
   if (opts.backup) {
     lines.push(
-      `if [ -e "$dest" ]; then bk="$dest.$$.$(date +%Y-%m-%d@%H:%M:%S)~"; cp -p -- "$dest" "$bk" || exit 74; printf '@@backup=%s\\n' "$(printf '%s' "$bk" | base64 | tr -d '\\n')"; fi`,
+      // Ansible's name, PATH.PID.STAMP~; the number counts up past a backup already there: $$ is
+      // the same for every script of a long-lived shell, and two writes may share a second
+      `if [ -e "$dest" ]; then stamp=$(date +%Y-%m-%d@%H:%M:%S); n=$$; while [ -e "$dest.$n.$stamp~" ] || [ -L "$dest.$n.$stamp~" ]; do n=$((n + 1)); done; bk="$dest.$n.$stamp~"; cp -p -- "$dest" "$bk" || exit 74; printf '@@backup=%s\\n' "$(printf '%s' "$bk" | base64 | tr -d '\\n')"; fi`,
     );
   }
   lines.push(`mv -f -- "$tmp" "$dest" || exit 76`, 'tmp=', `printf '%s\\n' '@@final'`, `tsplay_stat "$dest" 0 '' ''`);

@@ -94,6 +94,14 @@ describe('the long-lived shell on a lab host', { skip, timeout: 180_000 }, () =>
     const stat = await ops.stat('/srv/shell-write.bin', { checksum: 'sha256' });
     assert.equal(stat.mode, 0o640);
     assert.equal((await inHost("ls -A /srv /tmp | grep -c '^[.]tsplay-' || true")).stdout.trim(), '0');
+
+    // backups name the file PATH.PID.STAMP~ like Ansible: $$ is the same for every request in
+    // the shell, so two writes in one second must still keep both old versions
+    await ops.writeFileAtomic('/srv/backed.conf', Buffer.from('v1\n'));
+    const first = await ops.writeFileAtomic('/srv/backed.conf', Buffer.from('v2\n'), { backup: true });
+    const second = await ops.writeFileAtomic('/srv/backed.conf', Buffer.from('v3\n'), { backup: true });
+    assert.notEqual(first.backupFile, second.backupFile);
+    assert.equal((await inHost(`cat '${first.backupFile}' '${second.backupFile}' /srv/backed.conf`)).stdout, 'v1\nv2\nv3\n');
   });
 
   test('become without a password gets a shell of its own, as that user; with a password, execs', async () => {
