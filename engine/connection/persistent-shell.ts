@@ -96,8 +96,6 @@ export class PersistentShell {
   /** It said something outside the protocol: closed, and not to be started again. */
   broken = false;
   private pending?: Pending;
-  /** Requests served (the play benchmark counts them). */
-  requests = 0;
 
   /** `onEnd` runs once when the channel has closed (the owner gives back its slot). */
   constructor(
@@ -149,14 +147,13 @@ export class PersistentShell {
   run(script: string, stdin: Buffer | undefined): Promise<ShellResult> {
     if (!this.idle) return Promise.reject(new Error('the persistent shell is busy or closed'));
     const nonce = `TSPLAYEND${randomBytes(16).toString('hex')}`;
-    this.requests++;
     return new Promise<ShellResult>((resolve, reject) => {
       this.pending = { nonce, stdout: [], stderr: [], stderrDone: false, resolve, reject };
       this.channel.write(requestText(script, stdin, nonce), 'utf8');
     });
   }
 
-  /** End the loop (its stdin closes; it removes its folder and exits). */
+  /** End the loop: its input ends, so the shell exits once any request it runs is done. */
   close(): void {
     if (this.closed) return;
     try {

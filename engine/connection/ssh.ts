@@ -1,5 +1,6 @@
 // The ssh transport (ssh2): ONE client per host for the whole run, opened on first use; every
-// exec is `/bin/sh -c 'SCRIPT'` on a session channel taken from an adaptive channel limit;
+// exec is `/bin/sh -c 'SCRIPT'` on a session channel taken from an adaptive channel limit,
+// except tsplay's own scripts, which go to a long-lived shell once it is up (persistent-shell.ts);
 // host keys checked against known_hosts (ssh2 itself would trust any key); keepalive and a
 // connect timeout so a dead host is unreachable within seconds; jump hosts shared between
 // every target behind them.
@@ -9,7 +10,6 @@ import { isIP } from 'node:net';
 import type { Duplex, Readable } from 'node:stream';
 import ssh2 from 'ssh2';
 import type { AnyAuthMethod, AuthenticationType, ClientChannel, ConnectConfig, Client as ClientType, PseudoTtyOptions, SFTPWrapper } from 'ssh2';
-import type { BecomeOptions } from './types.js';
 import { ChannelLimit } from './channel-limit.js';
 import { PERSISTENT_SHELL_COMMAND, PERSISTENT_SHELL_MAX_STDIN, PersistentShell } from './persistent-shell.js';
 import { SftpSession } from './sftp-session.js';
@@ -17,7 +17,7 @@ import { checkHostKey, fingerprintSha256, knownHostName, knownKeyTypes, loadKnow
 import type { ExecBufferResult } from './local.js';
 import { BecomeStdinFeeder, isSuWithPassword, prepareScript, shQuote, SU_PROMPT_TIMEOUT_MS, SuPasswordExchange, wrapBecome, wrapSuWithPassword } from './shell.js';
 import { hopLabel, resolveSshTarget, type SshHop, type SshTarget } from './ssh-options.js';
-import { CommandTimeoutError, TransferError, UnreachableError, type CommandGuard, type Connection, type ExecOptions, type ExecResult } from './types.js';
+import { CommandTimeoutError, TransferError, UnreachableError, type BecomeOptions, type CommandGuard, type Connection, type ExecOptions, type ExecResult } from './types.js';
 
 const { Client, utils } = ssh2;
 
@@ -71,7 +71,7 @@ interface OpenedSession {
 interface ShellEntry {
   client: ClientType;
   shell?: PersistentShell;
-  /** It could not start on this client (no mktemp, refused): execs do not try again. */
+  /** It could not start on this client (channel or exec refused, sudo said no): execs do not try again. */
   failed: boolean;
 }
 
