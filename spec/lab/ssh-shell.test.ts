@@ -2,37 +2,20 @@
 // scripts run in it once it is up, with the same results as execs, as the login or the become
 // user; a shell that dies is replaced, a request it was running fails plainly, a lost connection
 // is unreachable. Needs root on Linux (the lab is made of namespaces); skipped elsewhere.
-import { describe, test, before, after } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import path from 'node:path';
-import { labUp, labDown, labExec, type LabInfo } from '../../engine/lab/lab.js';
 import { SshConnection } from '../../engine/connection/ssh.js';
 import { HostOps } from '../../engine/connection/host-ops.js';
 import { UnreachableError, type ExecOptions } from '../../engine/connection/types.js';
-import { makeTempDir, removeTempDir } from '../helpers/temp-dir.js';
+import { useOneHostLab } from '../helpers/one-host-lab.js';
 
 const skip = process.platform !== 'linux' ? 'the lab needs Linux' : process.getuid?.() !== 0 ? 'the lab needs root' : false;
 const LAB = 'tspshell';
 
 describe('the long-lived shell on a lab host', { skip, timeout: 180_000 }, () => {
-  let lab: LabInfo;
-  let dir: string;
-  const open: SshConnection[] = [];
-  const labOpts = () => ({ name: LAB, dir: path.join(dir, 'lab') });
-  const host = () => lab.hosts[0]!;
-  const inHost = async (cmd: string) => labExec(host().name, ['sh', '-c', cmd], labOpts());
-  const connect = (user = 'root') => {
-    const c = new SshConnection(host().name, {
-      ansible_host: host().address,
-      ansible_user: user,
-      ansible_ssh_private_key_file: lab.privateKeyFile,
-      tsplay_known_hosts_file: lab.knownHostsFile,
-    });
-    open.push(c);
-    return c;
-  };
+  const { lab, inHost, connect } = useOneHostLab(LAB, 'tsplay-shell-');
   const own = (opts: ExecOptions = {}): ExecOptions => ({ ...opts, ownScript: true });
   /** ownScript execs until one is served by the shell (the first ones start it). */
   const untilShell = async (c: SshConnection, opts: ExecOptions = {}) => {
@@ -44,17 +27,6 @@ describe('the long-lived shell on a lab host', { skip, timeout: 180_000 }, () =>
     }
     assert.fail('the shell never served a request');
   };
-
-  before(async () => {
-    dir = makeTempDir('tsplay-shell-');
-    await labDown(labOpts());
-    lab = await labUp(1, { ...labOpts(), users: true });
-  });
-  after(async () => {
-    await Promise.all(open.map((c) => c.close()));
-    if (dir) await labDown(labOpts());
-    if (dir) removeTempDir(dir);
-  });
 
   test('own scripts run in one shell once it is up, with exactly what an exec gives', async () => {
     const c = connect();
@@ -90,10 +62,10 @@ describe('the long-lived shell on a lab host', { skip, timeout: 180_000 }, () =>
     const data = Buffer.concat([randomBytes(20_000), Buffer.from("\n'%s\\0 end\n")]);
     await ops.writeFileAtomic('/srv/shell-write.bin', data, { mode: 0o640 });
     assert.ok(c.shellRequests > before, 'the write went through the shell');
-    assert.equal((await inHost('sha256sum < /srv/shell-write.bin')).stdout.split(' ')[0], createHash('sha256').update(data).digest('hex'));
+    assert.equal((await inHost('sha256sum < /srv/shell-write.bin')).split(' ')[0], createHash('sha256').update(data).digest('hex'));
     const stat = await ops.stat('/srv/shell-write.bin', { checksum: 'sha256' });
     assert.equal(stat.mode, 0o640);
-    assert.equal((await inHost("ls -A /srv /tmp | grep -c '^[.]tsplay-' || true")).stdout.trim(), '0');
+    assert.equal((await inHost("ls -A /srv /tmp | grep -c '^[.]tsplay-' || true")).trim(), '0');
 
     // backups name the file PATH.PID.STAMP~ like Ansible: $$ is the same for every request in
     // the shell, so two writes in one second must still keep both old versions
@@ -101,11 +73,11 @@ describe('the long-lived shell on a lab host', { skip, timeout: 180_000 }, () =>
     const first = await ops.writeFileAtomic('/srv/backed.conf', Buffer.from('v2\n'), { backup: true });
     const second = await ops.writeFileAtomic('/srv/backed.conf', Buffer.from('v3\n'), { backup: true });
     assert.notEqual(first.backupFile, second.backupFile);
-    assert.equal((await inHost(`cat '${first.backupFile}' '${second.backupFile}' /srv/backed.conf`)).stdout, 'v1\nv2\nv3\n');
+    assert.equal(await inHost(`cat '${first.backupFile}' '${second.backupFile}' /srv/backed.conf`), 'v1\nv2\nv3\n');
   });
 
   test('become without a password gets a shell of its own, as that user; with a password, execs', async () => {
-    const users = lab.becomeUsers!;
+    const users = lab().becomeUsers!;
     const c = connect(users.nopasswd);
     const sudo = { method: 'sudo' as const, user: 'root' };
     await untilShell(c, { become: sudo });

@@ -2,56 +2,21 @@
 // sshd, /root, /tmp): big atomic writes through the long-lived SFTP session, with and
 // without become, validate failures, reads, and su answered on a PTY.
 // Needs root on Linux (the lab is made of namespaces); skipped elsewhere.
-import { describe, test, before, after } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync, readdirSync } from 'node:fs';
-import path from 'node:path';
-import { labUp, labDown, labExec, type LabInfo } from '../../engine/lab/lab.js';
-import { SshConnection } from '../../engine/connection/ssh.js';
 import { HostOps, SFTP_WRITE_MIN_BYTES, ValidateError } from '../../engine/connection/host-ops.js';
-import { makeTempDir, removeTempDir } from '../helpers/temp-dir.js';
+import { useOneHostLab } from '../helpers/one-host-lab.js';
 
 const skip = process.platform !== 'linux' ? 'the lab needs Linux' : process.getuid?.() !== 0 ? 'the lab needs root' : false;
 const LAB = 'tspsftp';
 const sha256 = (b: Buffer | string) => createHash('sha256').update(b).digest('hex');
 
 describe('SFTP transfers and su with a password on a lab host', { skip, timeout: 300_000 }, () => {
-  let lab: LabInfo;
-  let dir: string;
-  const open: SshConnection[] = [];
-  const labOpts = () => ({ name: LAB, dir: path.join(dir, 'lab') });
-  const host = () => lab.hosts[0]!;
-  const inHost = async (cmd: string) => {
-    const r = await labExec(host().name, ['sh', '-c', cmd], labOpts());
-    assert.equal(r.code, 0, `${cmd}: ${r.stderr}`);
-    return r.stdout;
-  };
-  const connect = (user = 'root') => {
-    const c = new SshConnection(host().name, {
-      ansible_host: host().address,
-      ansible_user: user,
-      ansible_ssh_private_key_file: lab.privateKeyFile,
-      tsplay_known_hosts_file: lab.knownHostsFile,
-    });
-    open.push(c);
-    return c;
-  };
+  const { lab, host, inHost, connect } = useOneHostLab(LAB, 'tsplay-sftp-');
   const strayTemps = async (folder: string) => (await inHost(`ls -A ${folder} /tmp | grep -c '^\\.tsplay-' || true`)).trim();
-  const password = () => readFileSync(lab.becomeUsers!.passwordFile, 'utf8').trim();
-
-  before(async () => {
-    dir = makeTempDir('tsplay-sftp-');
-    // a lab of this name left up by a killed run (its state dir long gone) would block ours
-    await labDown(labOpts());
-    lab = await labUp(1, { ...labOpts(), users: true });
-  });
-  after(async () => {
-    await Promise.all(open.map((c) => c.close()));
-    // also when labUp failed half-way: labDown finds the hosts from the machine, not from `lab`
-    if (dir) await labDown(labOpts());
-    if (dir) removeTempDir(dir);
-  });
+  const password = () => readFileSync(lab().becomeUsers!.passwordFile, 'utf8').trim();
 
   test('a big write is byte-exact and atomic, keeps owner and mode, and many transfers share ONE sftp session', async () => {
     const c = connect();
@@ -63,8 +28,7 @@ describe('SFTP transfers and su with a password on a lab host', { skip, timeout:
     let polling = true;
     const poller = (async () => {
       while (polling) {
-        const r = await labExec(host().name, ['sh', '-c', 'sha256sum < /srv/x/big.bin'], labOpts());
-        seen.add(r.stdout.split(' ')[0]!);
+        seen.add((await inHost('sha256sum < /srv/x/big.bin')).split(' ')[0]!);
       }
     })();
     const written = await ops.writeFileAtomic('/srv/x/big.bin', data);
@@ -124,7 +88,7 @@ describe('SFTP transfers and su with a password on a lab host', { skip, timeout:
   });
 
   test('become (sudo, no password) as a non-root user: the big file is staged privately, then moved into place by root', async () => {
-    const ops = new HostOps(connect(lab.becomeUsers!.nopasswd), { become: { method: 'sudo', user: 'root' } });
+    const ops = new HostOps(connect(lab().becomeUsers!.nopasswd), { become: { method: 'sudo', user: 'root' } });
     await inHost(`printf old > /srv/x/root.bin && chown root:root /srv/x/root.bin && chmod 0600 /srv/x/root.bin`);
     const data = randomBytes(3 * 1024 * 1024);
     await ops.writeFileAtomic('/srv/x/root.bin', data);
@@ -137,7 +101,7 @@ describe('SFTP transfers and su with a password on a lab host', { skip, timeout:
 
   test('su with the password converges a root-owned file as a non-root user; the password is nowhere', async () => {
     const pw = password();
-    const c = connect(lab.becomeUsers!.password);
+    const c = connect(lab().becomeUsers!.password);
     const ops = new HostOps(c, { become: { method: 'su', user: 'root', password: pw } });
     let seenInPs = false;
     const watchMachine = setInterval(() => {
@@ -153,8 +117,7 @@ describe('SFTP transfers and su with a password on a lab host', { skip, timeout:
     let watchingHost = true;
     const watchHost = (async () => {
       while (watchingHost) {
-        const r = await labExec(host().name, ['sh', '-c', 'cat /proc/[0-9]*/cmdline 2>/dev/null | tr "\\0" " "'], labOpts());
-        if (r.stdout.includes(pw)) seenInPs = true;
+        if ((await inHost('cat /proc/[0-9]*/cmdline 2>/dev/null | tr "\\0" " "')).includes(pw)) seenInPs = true;
       }
     })();
     try {
@@ -179,7 +142,7 @@ describe('SFTP transfers and su with a password on a lab host', { skip, timeout:
   });
 
   test('su with a wrong password fails cleanly within seconds', async () => {
-    const c = connect(lab.becomeUsers!.password);
+    const c = connect(lab().becomeUsers!.password);
     const started = Date.now();
     const res = await c.exec('id -u', { become: { method: 'su', user: 'root', password: 'not-the-password' } });
     assert.ok(Date.now() - started < 10_000, `took ${Date.now() - started} ms`);
