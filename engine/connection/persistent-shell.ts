@@ -178,16 +178,17 @@ export class PersistentShell {
     }
     p.stdout.push(chunk);
     if (chunk[chunk.length - 1] !== 0x0a) return; // the marker ends a line
-    const all = Buffer.concat(p.stdout);
-    const at = all.lastIndexOf(`${p.nonce} `, undefined, 'latin1');
+    // "NONCE RC\n" is the last thing printed: look at the end only (a big output comes in many chunks)
+    const tail = tailOf(p.stdout, p.nonce.length + 5).toString('latin1');
+    const at = tail.lastIndexOf(`${p.nonce} `);
     if (at < 0) return;
-    const tail = all.subarray(at + p.nonce.length + 1).toString('latin1');
-    const m = /^(\d+)\n$/.exec(tail);
+    const m = /^(\d+)\n$/.exec(tail.slice(at + p.nonce.length + 1));
     if (!m) {
-      if (tail.includes('\n')) this.fail();
+      this.fail();
       return;
     }
-    p.stdout = [all.subarray(0, at)];
+    const all = Buffer.concat(p.stdout);
+    p.stdout = [all.subarray(0, all.length - (tail.length - at))];
     p.rc = Number(m[1]);
     this.finish(p);
   }
@@ -200,9 +201,9 @@ export class PersistentShell {
     }
     p.stderr.push(chunk);
     if (chunk[chunk.length - 1] !== 0x0a) return;
-    const all = Buffer.concat(p.stderr);
     const marker = `${p.nonce}\n`;
-    if (all.length < marker.length || all.subarray(all.length - marker.length).toString('latin1') !== marker) return;
+    if (tailOf(p.stderr, marker.length).toString('latin1') !== marker) return;
+    const all = Buffer.concat(p.stderr);
     p.stderr = [all.subarray(0, all.length - marker.length)];
     p.stderrDone = true;
     this.finish(p);
@@ -213,4 +214,16 @@ export class PersistentShell {
     this.pending = undefined;
     p.resolve({ rc: p.rc, stdout: Buffer.concat(p.stdout), stderr: Buffer.concat(p.stderr).toString('utf8') });
   }
+}
+
+/** The last `n` bytes of `chunks` (fewer when there are fewer), copying no more than that. */
+function tailOf(chunks: readonly Buffer[], n: number): Buffer {
+  const parts: Buffer[] = [];
+  let need = n;
+  for (let i = chunks.length - 1; i >= 0 && need > 0; i--) {
+    const c = chunks[i]!;
+    parts.unshift(c.subarray(Math.max(0, c.length - need)));
+    need -= c.length;
+  }
+  return Buffer.concat(parts);
 }

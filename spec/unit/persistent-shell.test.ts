@@ -23,7 +23,7 @@ function localShell() {
 
 /** What `/bin/sh -c script` gives, for comparison. */
 function execLocally(script: string, stdin?: Buffer) {
-  const r = spawnSync('/bin/sh', ['-c', script], { input: stdin ?? Buffer.alloc(0) });
+  const r = spawnSync('/bin/sh', ['-c', script], { input: stdin ?? Buffer.alloc(0), maxBuffer: 64 << 20 });
   return { rc: r.status, stdout: r.stdout, stderr: r.stderr.toString('utf8') };
 }
 
@@ -38,6 +38,7 @@ describe('PersistentShell', () => {
       ["cat | wc -c; printf '%s' \"$1\"", Buffer.from("it's 100% \\n\\\\ \0 ünï\n")],
       ['head -c 3', Buffer.alloc(200_00, 0x41)], // reads part of its stdin only
       ['if then', undefined], // a syntax error is the script's rc 2, not the shell's end
+      ['head -c 3000000 /dev/zero | base64; echo err >&2', undefined], // megabytes in many chunks, lines ending each
       ["sh -c 'kill -KILL $$'", undefined], // a command killed by a signal: 128 + its number
     ];
     for (const [script, stdin] of scripts) {
