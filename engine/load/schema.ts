@@ -4,8 +4,8 @@
 // a number, boolean, list…; it is checked again once templated.
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import type { ErrorObject, ValidateFunction } from 'ajv/dist/2020.js';
-import { lazy, newAjv } from './ajv-lazy.js';
+import type { Ajv2020, ErrorObject, ValidateFunction } from 'ajv/dist/2020.js';
+import { newAjv } from './ajv-lazy.js';
 import { precompiledValidator } from './precompiled-schemas.js';
 import { ParseError, type ErrorCode, type SourcePos } from '../errors.js';
 import { locate, locateKey, locatePath } from './positions.js';
@@ -34,26 +34,26 @@ export const AJV_OPTIONS = { allErrors: true, strict: false, verbose: true, allo
 
 /** Schemas registered for `$ref`s before ajv was needed: added when it is made. */
 const registered: JsonSchemaObject[] = [];
-// validateSchema off: checking each schema against the draft 2020-12 meta-schema compiles that
-// meta-schema first, ~0.1 s of a run's start for schemas tsplay itself generated and tests. A
-// schema from elsewhere (a custom module) is checked with checkSchema.
-const ajv = lazy(() => {
-  const made = newAjv({ ...AJV_OPTIONS, validateSchema: false });
-  for (const schema of registered) made.addSchema(schema);
-  return made;
-});
-let ajvMade = false;
+let ajv: Ajv2020 | undefined;
 const compiled = new WeakMap<object, ValidateFunction>();
+
+/**
+ * ajv, made on first need. validateSchema off: checking each schema against the draft 2020-12
+ * meta-schema compiles that meta-schema first, ~0.1 s of a run's start for schemas tsplay itself
+ * generated and tests. A schema from elsewhere (a custom module) is checked with checkSchema.
+ */
+function useAjv(): Ajv2020 {
+  if (!ajv) {
+    ajv = newAjv({ ...AJV_OPTIONS, validateSchema: false });
+    for (const schema of registered.splice(0)) ajv.addSchema(schema);
+  }
+  return ajv;
+}
 
 /** Check a schema tsplay did not write (a custom module's) against the JSON Schema meta-schema; throws. */
 export function checkSchema(schema: JsonSchemaObject): void {
   const a = useAjv();
   if (a.validateSchema(schema) !== true) throw new Error(a.errorsText(a.errors, { dataVar: 'schema' }));
-}
-
-function useAjv() {
-  ajvMade = true;
-  return ajv();
 }
 
 /** Whether a value is still a template, to be checked after templating. */
@@ -64,16 +64,15 @@ export function isTemplated(value: unknown): boolean {
 /** Make a schema available to `$ref`s by its `$id` (e.g. keywords.json used by task.json). */
 export function registerSchema(schema: JsonSchemaObject): void {
   const id = schema.$id;
-  if (!ajvMade) {
+  if (!ajv) {
     const at = registered.findIndex((s) => s === schema || (typeof id === 'string' && s.$id === id));
     if (at >= 0) registered.splice(at, 1);
     registered.push(schema);
     return;
   }
-  const a = ajv();
-  if (typeof id === 'string' && a.getSchema(id)?.schema === schema) return;
-  if (typeof id === 'string') a.removeSchema(id);
-  a.addSchema(schema);
+  if (typeof id === 'string' && ajv.getSchema(id)?.schema === schema) return;
+  if (typeof id === 'string') ajv.removeSchema(id);
+  ajv.addSchema(schema);
 }
 
 /** The validator for a schema: compiled at build time when it was (same text), else now. */
