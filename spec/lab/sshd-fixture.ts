@@ -90,7 +90,10 @@ export class Sshd {
     for (let round = 0; round < (signal === 'SIGKILL' ? 200 : 1); round++) {
       const pids = members();
       if (pids.length === 0) return;
-      for (const pid of pids.reverse()) {
+      // parents first (the list is sshd, then what it started, in tree order): a session sshd
+      // still alive when its command is killed reports that as the command's exit signal, and a
+      // test of a server dying mid-command would see a killed command instead (it did, under load)
+      for (const pid of pids) {
         try {
           process.kill(pid, signal);
         } catch {
